@@ -1,0 +1,201 @@
+"""``capacity``: the command line. A thin layer over the library; it alone prints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engine.errors import Problem, ScenarioError
+
+app = typer.Typer(
+    help="Resource capacity optimisation for project portfolios.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (JSON or YAML).", show_default=False)]
+PlanArg = Annotated[Path, typer.Argument(help="Plan file (JSON).", show_default=False)]
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for p in problems:
+        style = "red" if p.severity == "error" else "yellow"
+        err.print(f"[{style}]{p.severity}[/{style}] {p}", highlight=False, soft_wrap=True)
+
+
+def _load(path: Path):  # noqa: ANN202
+    from engine.io import load_scenario
+
+    return load_scenario(path)
+
+
+@app.command()
+def validate(scenario: ScenarioArg) -> None:
+    """Check a scenario and list every problem found (exit 2 if any is an error)."""
+    from engine.io import read_document
+    from engine.validation import validate as run
+
+    _, problems = run(read_document(scenario))
+    _print_problems(problems)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if errors:
+        err.print(f"{scenario}: {errors} error(s), {warnings} warning(s)")
+        raise typer.Exit(2)
+    out.print(f"{scenario}: valid ({warnings} warning(s))", highlight=False)
+
+
+@app.command()
+def schema(kind: Annotated[str, typer.Argument(help="'scenario' or 'plan'.")]) -> None:
+    """Print the JSON Schema of a scenario or a plan."""
+    from engine.plan import Plan
+    from engine.scenario import Scenario
+
+    models = {"scenario": Scenario, "plan": Plan}
+    if kind not in models:
+        _print_problems([Problem("kind", f"unknown schema '{kind}' (choose scenario or plan)")])
+        raise typer.Exit(2)
+    print(json.dumps(models[kind].model_json_schema(by_alias=True), indent=2))
+
+
+@app.command()
+def demand(
+    scenario: ScenarioArg,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the full skill x period table here.")] = None,
+) -> None:
+    """Capacity against demand per skill, with every project at its earliest start."""
+    from engine.demand import capacity_vs_demand, unservable_hours
+    from engine.problem import build
+
+    data = build(_load(scenario))
+    frame = capacity_vs_demand(data)
+    if csv is not None:
+        frame.to_csv(csv, index=False)
+        out.print(f"wrote {csv}")
+    out.print(_demand_table(frame))
+    short = unservable_hours(data)
+    if (short > 0).any():
+        periods = short[short > 0]
+        out.print(
+            f"Counting each person once, {short.sum():,.0f} hours of demand cannot be served in "
+            f"{len(periods)} of {len(short)} periods (worst: period {periods.idxmax()}, {periods.max():,.0f} h).",
+            highlight=False,
+        )
+
+
+def _demand_table(frame) -> Table:  # noqa: ANN001
+    table = Table(title="Capacity vs demand (all projects at earliest start)")
+    for col in ("skill", "demand h", "capacity h", "gap h", "peak", "periods over", "utilisation by period"):
+        table.add_column(col, justify="left" if col in ("skill", "utilisation by period") else "right", no_wrap=col == "utilisation by period")
+    for skill, rows in frame.groupby("skill", sort=False):
+        util = rows["utilisation"].fillna(0.0)
+        over = int((rows["gap_hours"] < 0).sum())
+        table.add_row(
+            str(skill),
+            f"{rows['demand_hours'].sum():,.0f}",
+            f"{rows['capacity_hours'].sum():,.0f}",
+            f"{rows['gap_hours'].sum():,.0f}",
+            f"{util.max():.0%}",
+            f"[red]{over}[/red]" if over else "0",
+            _sparkline(util.tolist()),
+        )
+    return table
+
+
+def _sparkline(values: list[float]) -> str:
+    bars = " ▁▂▃▄▅▆▇"
+    cells = []
+    for v in values:
+        bar = bars[min(int(v * (len(bars) - 1)), len(bars) - 1)] if v <= 1 else "█"
+        cells.append(f"[red]{bar}[/red]" if v > 1 else bar)
+    return "".join(cells)
+
+
+@app.command()
+def solve(
+    scenario: ScenarioArg,
+    solver: Annotated[str, typer.Option(help="greedy")] = "greedy",
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds (default: policy.time_limit_s).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: policy.seed).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the plan (JSON) here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary; for scripts.")] = False,
+) -> None:
+    """Choose projects and starts within capacity and budget, and assign staff."""
+    from engine.io import write_plan
+    from engine.solve import solve as run
+
+    plan = run(_load(scenario), solver=solver, time_limit=time_limit, seed=seed)
+    if output is not None:
+        write_plan(plan, output)
+    if not quiet:
+        out.print(plan.summary(), highlight=False)
+        out.print(_plan_table(plan))
+        if output is not None:
+            out.print(f"plan written to {output}")
+    if output is None and quiet:
+        from engine.io import plan_json
+
+        sys.stdout.write(plan_json(plan))
+    if plan.status in ("infeasible", "unknown"):
+        raise typer.Exit(1)
+
+
+def _plan_table(plan) -> Table:  # noqa: ANN001
+    table = Table(title="Projects")
+    for col in ("project", "in", "start", "finish", "value", "why not"):
+        table.add_column(col, overflow="fold")
+    for p in sorted(plan.projects, key=lambda p: (not p.selected, p.start_period or 0, p.id)):
+        why = p.explanation.text if p.explanation else ""
+        table.add_row(
+            p.id,
+            "[green]yes[/green]" if p.selected else "[red]no[/red]",
+            str(p.start or ""),
+            str(p.finish or ""),
+            f"{p.value:,.0f}" if p.value is not None else "",
+            why,
+        )
+    return table
+
+
+@app.command()
+def check(scenario: ScenarioArg, plan: PlanArg) -> None:
+    """Verify a plan against every rule of its scenario (exit 1 on any violation)."""
+    from engine.check import check_plan
+    from engine.io import load_plan
+
+    problems = check_plan(_load(scenario), load_plan(plan))
+    if problems:
+        _print_problems(problems)
+        err.print(f"{plan}: {len(problems)} violation(s)")
+        raise typer.Exit(1)
+    out.print(f"{plan}: valid plan for {scenario}", highlight=False)
+
+
+def main() -> None:
+    """Entry point: run the app, turning every failure into a message and an exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        app()
+    except ScenarioError as exc:
+        _print_problems(exc.problems)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly, never a traceback
+        err.print(f"[red]internal error[/red]: {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

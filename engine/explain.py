@@ -1,0 +1,103 @@
+"""Why each project is out, computed from the plan as it stands (never guessed).
+
+For an excluded project we test, against the capacity and budget the selected projects
+leave, every start in its window: if a predecessor is out it is a dependency; if some
+start fits capacity but not the budget it is the budget; otherwise it is capacity, and we
+report the skill, periods and hours short at the start where it comes closest to fitting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.plan import Explanation
+from engine.problem import ProblemData, to_hours
+from solvers.portfolio import Portfolio
+
+
+def explain_exclusions(data: ProblemData, starts: dict[int, int]) -> dict[int, Explanation]:
+    """An explanation for every project not in ``starts``."""
+    portfolio = Portfolio.of(data, starts)
+    return {j: explain(portfolio, j) for j in range(data.num_projects) if j not in starts}
+
+
+def explain(portfolio: Portfolio, j: int) -> Explanation:
+    data = portfolio.data
+    missing = [data.project_ids[p] for p, _ in data.predecessors[j] if p not in portfolio.starts]
+    if missing:
+        names = ", ".join(f"'{m}'" for m in missing)
+        return Explanation(code="dependency", text=f"Left out: it depends on {names}, which {'is' if len(missing) == 1 else 'are'} not in the plan.", predecessors=missing)
+    first, last = portfolio.earliest_start(j), int(data.latest[j])
+    if first is None or first > last:
+        return Explanation(code="window", text=_window_text(data, j, first))
+    fits, budget_blocked = _scan(portfolio, j, first, last)
+    if fits is not None:
+        when = _when(data, fits)
+        return Explanation(code="not_chosen", text=f"Left out by choice: it would fit as the plan stands starting {when}, but adds too little to the objective.", fits_from=fits)
+    if budget_blocked is not None:
+        s, short = budget_blocked
+        return Explanation(code="budget", text=f"Left out: capacity allows it from {_when(data, s)}, but it would take the plan {short:,.0f} over budget.", budget_short=round(short, 2), fits_from=s)
+    return _capacity(portfolio, j, first, last)
+
+
+def _scan(portfolio: Portfolio, j: int, first: int, last: int) -> tuple[int | None, tuple[int, float] | None]:
+    """The first start that fits, and the first that fits capacity but not the budget."""
+    budget_blocked = None
+    for s in range(first, last + 1):
+        if portfolio.capacity_flows(j, s) is None:
+            continue
+        short = portfolio.budget_short(j, s)
+        if short <= 0:
+            return s, None
+        budget_blocked = budget_blocked or (s, short)
+    return None, budget_blocked
+
+
+def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanation:
+    data = portfolio.data
+    s = min(range(first, last + 1), key=lambda s: (_failing_periods(portfolio, j, s), s))
+    short = portfolio.shortfall(j, s)
+    c = int(np.argmax(short.sum(axis=0)))
+    periods = [s + int(r) for r in np.flatnonzero(short[:, c])]
+    hours = to_hours(int(short[:, c].sum()))
+    fte = hours / (len(periods) * data.scenario.calendar.fte_hours)
+    skill = data.skill_ids[data.classes[c].skill]
+    level = data.classes[c].min_level
+    others = [data.class_name(k) for k in np.flatnonzero(short.sum(axis=0)) if k != c]
+    also = f" (and more {', '.join(others)})" if others else ""
+    text = (
+        f"Left out: needs {fte:.1f} FTE more {_skill_words(data, c)} in {_span(data, periods)} "
+        f"({hours:g} hours){also}, even at its best start, {_when(data, s)}."
+    )
+    return Explanation(code="capacity", text=text, skill=skill, min_level=level, periods=periods, shortfall_hours=hours, shortfall_fte=round(fte, 2), best_start=s)
+
+
+def _failing_periods(portfolio: Portfolio, j: int, s: int) -> int:
+    return sum(
+        portfolio.loads[s + r].try_add(portfolio._extra(j, r)) is None for r in range(int(portfolio.data.length[j]))
+    )
+
+
+def _skill_words(data: ProblemData, c: int) -> str:
+    cls = data.classes[c]
+    skill = data.scenario.skills[cls.skill]
+    name = (skill.name or skill.id).lower() if skill.name else skill.id
+    return name if cls.min_level <= 1 else f"{name} (level {cls.min_level}+)"
+
+
+def _when(data: ProblemData, t: int) -> str:
+    return f"period {t} ({data.calendar.first_day(t):%d %b %Y})"
+
+
+def _span(data: ProblemData, periods: list[int]) -> str:
+    first, last = data.calendar.first_day(periods[0]), data.calendar.last_day(periods[-1])
+    if len(periods) == 1:
+        return f"period {periods[0]} ({first:%d %b} to {last:%d %b %Y})"
+    return f"periods {periods[0]}-{periods[-1]} ({first:%d %b} to {last:%d %b %Y})"
+
+
+def _window_text(data: ProblemData, j: int, first: int | None) -> str:
+    length = int(data.length[j])
+    if first is not None and first > int(data.earliest[j]):
+        return f"Left out: its predecessors finish too late (period {first}) for it to run {length} periods within its window."
+    return f"Left out: its window cannot hold its {length} periods."

@@ -1,0 +1,84 @@
+"""``solve()``: the one entry point. The CLI and the API call only this."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.io import read_document
+from engine.plan import Plan
+from engine.problem import ProblemData, build
+from engine.results import make_plan
+from engine.scenario import Scenario
+from engine.validation import parse_scenario
+from solvers.assignment import assign
+from solvers.greedy import solve_greedy
+from solvers.portfolio import Schedule
+
+log = logging.getLogger(__name__)
+
+SOLVERS: dict[str, Callable[..., Schedule]] = {"greedy": lambda data, **_: solve_greedy(data)}
+ProgressCallback = Callable[[dict[str, float]], None]
+
+
+def solve(
+    scenario: Scenario | dict[str, Any] | str | Path,
+    solver: str = "greedy",
+    *,
+    time_limit: float | None = None,
+    seed: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Plan:
+    """Plan a portfolio.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario`, a scenario document (dict), or the path of a JSON/YAML file.
+    solver
+        ``"greedy"`` (the ranking baseline).
+    time_limit
+        Seconds; defaults to the scenario's ``policy.time_limit_s``.
+    seed
+        Random seed; defaults to ``policy.seed``.
+    on_progress
+        Called with ``{"incumbent", "bound", "gap", "elapsed"}`` as the solver improves.
+
+    Returns
+    -------
+    Plan
+        Always a plan: ``infeasible`` (with conflicts) when the mandatory work cannot fit.
+        Raises :class:`~engine.errors.ScenarioError` only for an invalid scenario.
+    """
+    started = time.perf_counter()
+    scenario = _as_scenario(scenario)
+    if solver not in SOLVERS:
+        from engine.errors import Problem, ScenarioError
+
+        raise ScenarioError([Problem("solver", f"unknown solver '{solver}' (choose from {', '.join(SOLVERS)})")])
+    data = build(scenario)
+    policy = scenario.policy
+    schedule = SOLVERS[solver](
+        data,
+        time_limit=policy.time_limit_s if time_limit is None else time_limit,
+        seed=policy.seed if seed is None else seed,
+        on_progress=on_progress,
+    )
+    return plan_from(data, schedule, started=started, solver=solver)
+
+
+def plan_from(data: ProblemData, schedule: Schedule, *, started: float, solver: str) -> Plan:
+    """Assign staff to a schedule and describe it as a plan."""
+    rows = assign(data, schedule.starts) if schedule.status in ("optimal", "feasible") else []
+    return make_plan(data, schedule, rows, seconds=time.perf_counter() - started, solver=solver)
+
+
+def _as_scenario(scenario: Scenario | dict[str, Any] | str | Path) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | Path):
+        return parse_scenario(read_document(scenario), source=str(scenario))
+    return parse_scenario(scenario)
