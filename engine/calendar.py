@@ -72,7 +72,9 @@ class PeriodCalendar:
     @cached_property
     def working_days(self) -> np.ndarray:
         """Monday-to-Friday days in each period."""
-        return np.array([self._working_days(self.starts[t], self.starts[t + 1]) for t in range(self.num_periods)])
+        return np.array(
+            [self._working_days(self.starts[t], self.starts[t + 1]) for t in range(self.num_periods)]
+        )
 
     @staticmethod
     def _working_days(first: dt.date, stop: dt.date) -> int:

@@ -70,7 +70,11 @@ class _Check:
         yield from self._timing(path, project, r.start_period, r.finish_period)
         if r.start is not None and r.start != self.cal.first_day(r.start_period):
             yield Problem(f"{path}.start", f"{r.start} is not the first day of period {r.start_period}")
-        if r.finish is not None and 0 < r.finish_period <= self.cal.num_periods and r.finish != self.cal.last_day(r.finish_period - 1):
+        if (
+            r.finish is not None
+            and 0 < r.finish_period <= self.cal.num_periods
+            and r.finish != self.cal.last_day(r.finish_period - 1)
+        ):
             yield Problem(f"{path}.finish", f"{r.finish} is not the last day of period {r.finish_period - 1}")
         for dep in project.depends_on:
             pred = self.results.get(dep.project)
@@ -89,17 +93,35 @@ class _Check:
             yield Problem(path, f"'{pid}' runs {project.length} periods but is planned {start} to {finish}")
         earliest = 0 if project.earliest_start is None else self.cal.resolve(project.earliest_start)
         if start < max(earliest, 0):
-            yield Problem(path, f"'{pid}' starts in period {start}, before its earliest start (period {earliest})")
+            yield Problem(
+                path,
+                f"'{pid}' starts in period {start}, before its earliest start (period {earliest})",
+            )
         if finish > self.cal.num_periods:
-            yield Problem(path, f"'{pid}' runs past the horizon (finishes in period {finish} of {self.cal.num_periods})")
+            yield Problem(
+                path,
+                f"'{pid}' runs past the horizon (finishes in period {finish} of {self.cal.num_periods})",
+            )
         if project.latest_finish is not None and finish > self.cal.resolve(project.latest_finish) + 1:
-            yield Problem(path, f"'{pid}' finishes after its deadline (period {self.cal.resolve(project.latest_finish)})")
+            yield Problem(
+                path,
+                f"'{pid}' finishes after its deadline (period {self.cal.resolve(project.latest_finish)})",
+            )
         if project.start is not None and start != self.cal.resolve(project.start):
-            yield Problem(path, f"'{pid}' has a fixed start at period {self.cal.resolve(project.start)} but starts in {start}")
+            yield Problem(
+                path,
+                f"'{pid}' has a fixed start at period {self.cal.resolve(project.start)} "
+                f"but starts in {start}",
+            )
 
-    def active_phase(self, pid: str, t: int):  # noqa: ANN201 - small internal helper
+    def active_phase(self, pid: str, t: int):
         r, project = self.results.get(pid), self.projects[pid]
-        if r is None or not r.selected or r.start_period is None or not r.start_period <= t < r.start_period + project.length:
+        if (
+            r is None
+            or not r.selected
+            or r.start_period is None
+            or not r.start_period <= t < r.start_period + project.length
+        ):
             return None
         offset = t - r.start_period
         for phase in project.phases:
@@ -115,7 +137,9 @@ class _Check:
             path = f"assignments[{i}]"
             person = self.staff.get(a.staff)
             if person is None or a.project not in self.projects:
-                yield Problem(path, f"unknown {'staff member' if person is None else 'project'} in assignment")
+                yield Problem(
+                    path, f"unknown {'staff member' if person is None else 'project'} in assignment"
+                )
                 continue
             phase = self.active_phase(a.project, a.period)
             if a.hours <= 0:
@@ -140,7 +164,10 @@ class _Check:
                 continue
             cap = float(_person_hours(self.staff[sid], self.cal, working)[t]) * fte_hours * util
             if hours > cap + HOURS_TOL + 1e-9 * cap:
-                yield Problem("assignments", f"'{sid}' is over capacity in period {t}: {hours:.3f} h booked, {cap:.3f} h available")
+                yield Problem(
+                    "assignments",
+                    f"'{sid}' is over capacity in period {t}: {hours:.3f} h booked, {cap:.3f} h available",
+                )
 
     def _demand(self, given: dict[tuple[str, int, str], list[tuple[int, float]]]) -> Iterator[Problem]:
         fte_hours = self.s.calendar.fte_hours
@@ -159,7 +186,10 @@ class _Check:
                         have = sum(h for lv, h in rows if lv >= level)
                         if have < need - HOURS_TOL - 1e-9 * need:
                             words = skill if level <= 1 else f"{skill} at level {level}+"
-                            yield Problem("assignments", f"'{r.id}' gets {have:.3f} h of {words} in period {t}, needs {need:.3f} h")
+                            yield Problem(
+                                "assignments",
+                                f"'{r.id}' gets {have:.3f} h of {words} in period {t}, needs {need:.3f} h",
+                            )
 
     def _budget(self) -> Iterator[Problem]:
         budget = self.s.policy.budget
@@ -179,31 +209,49 @@ class _Check:
 
     def _objective(self) -> Iterator[Problem]:
         expected = recompute_objective(self.s, self.plan)
-        if self.plan.objective is None or abs(self.plan.objective - expected) > 1e-6 * max(1.0, abs(expected)):
-            yield Problem("objective", f"is {self.plan.objective}, but the selected projects give {expected:.6f}")
+        if self.plan.objective is None or abs(self.plan.objective - expected) > 1e-6 * max(
+            1.0, abs(expected)
+        ):
+            yield Problem(
+                "objective",
+                f"is {self.plan.objective}, but the selected projects give {expected:.6f}",
+            )
         if self.plan.metrics.selected != sum(r.selected for r in self.results.values()):
             yield Problem("metrics.selected", "does not match the number of selected projects")
 
 
-def _budget_caps(budget, spent: list[float], cal: PeriodCalendar) -> Iterator[Problem]:  # noqa: ANN001
+def _budget_caps(budget, spent: list[float], cal: PeriodCalendar) -> Iterator[Problem]:
     def over(total: float, cap: float) -> bool:
         return total > cap + 1e-9 * max(1.0, cap) + 1e-6
 
     if budget.total is not None and over(sum(spent), budget.total):
-        yield Problem("policy.budget.total", f"plan spends {sum(spent):,.2f}, over the budget of {budget.total:,.2f}")
+        yield Problem(
+            "policy.budget.total",
+            f"plan spends {sum(spent):,.2f}, over the budget of {budget.total:,.2f}",
+        )
     for t, cap in enumerate(budget.by_period or []):
         if t < len(spent) and over(spent[t], cap):
-            yield Problem(f"policy.budget.by_period[{t}]", f"plan spends {spent[t]:,.2f} in period {t}, over {cap:,.2f}")
+            yield Problem(
+                f"policy.budget.by_period[{t}]",
+                f"plan spends {spent[t]:,.2f} in period {t}, over {cap:,.2f}",
+            )
     for year, cap in (budget.by_year or {}).items():
         total = sum(x for t, x in enumerate(spent) if str(cal.financial_year(t)) == year)
         if over(total, cap):
-            yield Problem(f"policy.budget.by_year.{year}", f"plan spends {total:,.2f} in financial year {year}, over {cap:,.2f}")
+            yield Problem(
+                f"policy.budget.by_year.{year}",
+                f"plan spends {total:,.2f} in financial year {year}, over {cap:,.2f}",
+            )
 
 
 def recompute_objective(scenario: Scenario, plan: Plan) -> float:
     """The objective FORMAT.md defines, from the plan's selected projects."""
     cal = PeriodCalendar(scenario.calendar)
-    chosen = [(scenario.project(r.id), r) for r in plan.projects if r.selected and r.id in {p.id for p in scenario.projects}]
+    chosen = [
+        (scenario.project(r.id), r)
+        for r in plan.projects
+        if r.selected and r.id in {p.id for p in scenario.projects}
+    ]
     objective = scenario.policy.objective
     if objective == "makespan":
         return float(max((r.finish_period or 0 for _, r in chosen), default=0))

@@ -33,7 +33,7 @@ def _print_problems(problems: list[Problem]) -> None:
         err.print(f"[{style}]{p.severity}[/{style}] {p}", highlight=False, soft_wrap=True)
 
 
-def _load(path: Path):  # noqa: ANN202
+def _load(path: Path):
     from engine.io import load_scenario
 
     return load_scenario(path)
@@ -58,10 +58,12 @@ def validate(scenario: ScenarioArg) -> None:
 @app.command()
 def schema(kind: Annotated[str, typer.Argument(help="'scenario' or 'plan'.")]) -> None:
     """Print the JSON Schema of a scenario or a plan."""
+    from pydantic import BaseModel
+
     from engine.plan import Plan
     from engine.scenario import Scenario
 
-    models = {"scenario": Scenario, "plan": Plan}
+    models: dict[str, type[BaseModel]] = {"scenario": Scenario, "plan": Plan}
     if kind not in models:
         _print_problems([Problem("kind", f"unknown schema '{kind}' (choose scenario or plan)")])
         raise typer.Exit(2)
@@ -71,7 +73,9 @@ def schema(kind: Annotated[str, typer.Argument(help="'scenario' or 'plan'.")]) -
 @app.command()
 def demand(
     scenario: ScenarioArg,
-    csv: Annotated[Path | None, typer.Option("--csv", help="Write the full skill x period table here.")] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Write the full skill x period table here.")
+    ] = None,
 ) -> None:
     """Capacity against demand per skill, with every project at its earliest start."""
     from engine.demand import capacity_vs_demand, unservable_hours
@@ -88,15 +92,28 @@ def demand(
         periods = short[short > 0]
         out.print(
             f"Counting each person once, {short.sum():,.0f} hours of demand cannot be served in "
-            f"{len(periods)} of {len(short)} periods (worst: period {periods.idxmax()}, {periods.max():,.0f} h).",
+            f"{len(periods)} of {len(short)} periods "
+            f"(worst: period {periods.idxmax()}, {periods.max():,.0f} h).",
             highlight=False,
         )
 
 
-def _demand_table(frame) -> Table:  # noqa: ANN001
+def _demand_table(frame) -> Table:
     table = Table(title="Capacity vs demand (all projects at earliest start)")
-    for col in ("skill", "demand h", "capacity h", "gap h", "peak", "periods over", "utilisation by period"):
-        table.add_column(col, justify="left" if col in ("skill", "utilisation by period") else "right", no_wrap=col == "utilisation by period")
+    for col in (
+        "skill",
+        "demand h",
+        "capacity h",
+        "gap h",
+        "peak",
+        "periods over",
+        "utilisation by period",
+    ):
+        table.add_column(
+            col,
+            justify="left" if col in ("skill", "utilisation by period") else "right",
+            no_wrap=col == "utilisation by period",
+        )
     for skill, rows in frame.groupby("skill", sort=False):
         util = rows["utilisation"].fillna(0.0)
         over = int((rows["gap_hours"] < 0).sum())
@@ -125,10 +142,14 @@ def _sparkline(values: list[float]) -> str:
 def solve(
     scenario: ScenarioArg,
     solver: Annotated[str, typer.Option(help="greedy")] = "greedy",
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds (default: policy.time_limit_s).")] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds (default: policy.time_limit_s).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: policy.seed).")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the plan (JSON) here.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary; for scripts.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress or summary; for scripts.")
+    ] = False,
 ) -> None:
     """Choose projects and starts within capacity and budget, and assign staff."""
     from engine.io import write_plan
@@ -150,7 +171,7 @@ def solve(
         raise typer.Exit(1)
 
 
-def _plan_table(plan) -> Table:  # noqa: ANN001
+def _plan_table(plan) -> Table:
     table = Table(title="Projects")
     for col in ("project", "in", "start", "finish", "value", "why not"):
         table.add_column(col, overflow="fold")

@@ -26,17 +26,36 @@ def explain(portfolio: Portfolio, j: int) -> Explanation:
     missing = [data.project_ids[p] for p, _ in data.predecessors[j] if p not in portfolio.starts]
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
-        return Explanation(code="dependency", text=f"Left out: it depends on {names}, which {'is' if len(missing) == 1 else 'are'} not in the plan.", predecessors=missing)
+        return Explanation(
+            code="dependency",
+            text=f"Left out: it depends on {names}, which {_is_are(missing)} not in the plan.",
+            predecessors=missing,
+        )
     first, last = portfolio.earliest_start(j), int(data.latest[j])
     if first is None or first > last:
         return Explanation(code="window", text=_window_text(data, j, first))
     fits, budget_blocked = _scan(portfolio, j, first, last)
     if fits is not None:
         when = _when(data, fits)
-        return Explanation(code="not_chosen", text=f"Left out by choice: it would fit as the plan stands starting {when}, but adds too little to the objective.", fits_from=fits)
+        return Explanation(
+            code="not_chosen",
+            text=(
+                f"Left out by choice: it would fit as the plan stands starting {when}, "
+                "but adds too little to the objective."
+            ),
+            fits_from=fits,
+        )
     if budget_blocked is not None:
         s, short = budget_blocked
-        return Explanation(code="budget", text=f"Left out: capacity allows it from {_when(data, s)}, but it would take the plan {short:,.0f} over budget.", budget_short=round(short, 2), fits_from=s)
+        return Explanation(
+            code="budget",
+            text=(
+                f"Left out: capacity allows it from {_when(data, s)}, "
+                f"but it would take the plan {short:,.0f} over budget."
+            ),
+            budget_short=round(short, 2),
+            fits_from=s,
+        )
     return _capacity(portfolio, j, first, last)
 
 
@@ -63,18 +82,28 @@ def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanatio
     fte = hours / (len(periods) * data.scenario.calendar.fte_hours)
     skill = data.skill_ids[data.classes[c].skill]
     level = data.classes[c].min_level
-    others = [data.class_name(k) for k in np.flatnonzero(short.sum(axis=0)) if k != c]
+    others = [data.class_name(int(k)) for k in np.flatnonzero(short.sum(axis=0)) if k != c]
     also = f" (and more {', '.join(others)})" if others else ""
     text = (
         f"Left out: needs {fte:.1f} FTE more {_skill_words(data, c)} in {_span(data, periods)} "
         f"({hours:g} hours){also}, even at its best start, {_when(data, s)}."
     )
-    return Explanation(code="capacity", text=text, skill=skill, min_level=level, periods=periods, shortfall_hours=hours, shortfall_fte=round(fte, 2), best_start=s)
+    return Explanation(
+        code="capacity",
+        text=text,
+        skill=skill,
+        min_level=level,
+        periods=periods,
+        shortfall_hours=hours,
+        shortfall_fte=round(fte, 2),
+        best_start=s,
+    )
 
 
 def _failing_periods(portfolio: Portfolio, j: int, s: int) -> int:
     return sum(
-        portfolio.loads[s + r].try_add(portfolio._extra(j, r)) is None for r in range(int(portfolio.data.length[j]))
+        portfolio.loads[s + r].try_add(portfolio._extra(j, r)) is None
+        for r in range(int(portfolio.data.length[j]))
     )
 
 
@@ -99,5 +128,12 @@ def _span(data: ProblemData, periods: list[int]) -> str:
 def _window_text(data: ProblemData, j: int, first: int | None) -> str:
     length = int(data.length[j])
     if first is not None and first > int(data.earliest[j]):
-        return f"Left out: its predecessors finish too late (period {first}) for it to run {length} periods within its window."
+        return (
+            f"Left out: its predecessors finish too late (period {first}) "
+            f"for it to run {length} periods within its window."
+        )
     return f"Left out: its window cannot hold its {length} periods."
+
+
+def _is_are(items: list[str]) -> str:
+    return "is" if len(items) == 1 else "are"

@@ -167,7 +167,10 @@ def build(scenario: Scenario) -> ProblemData:
         latest=np.array([w[1] for w in windows], dtype=np.int64),
         fixed=np.array([p.start is not None for p in scenario.projects], dtype=bool),
         mandatory=np.array(
-            [p.mandatory or p.start is not None or scenario.policy.objective == "makespan" for p in scenario.projects],
+            [
+                p.mandatory or p.start is not None or scenario.policy.objective == "makespan"
+                for p in scenario.projects
+            ],
             dtype=bool,
         ),
         value=np.array([p.value for p in scenario.projects], dtype=float),
@@ -183,7 +186,7 @@ def build(scenario: Scenario) -> ProblemData:
 
 def _close_mandatory(data: ProblemData) -> None:
     """A mandatory project's predecessors are mandatory too (a project needs its predecessors)."""
-    stack = list(np.flatnonzero(data.mandatory))
+    stack = [int(j) for j in np.flatnonzero(data.mandatory)]
     while stack:
         for pred, _ in data.predecessors[int(stack.pop())]:
             if not data.mandatory[pred]:
@@ -225,7 +228,9 @@ def staff_capacity(scenario: Scenario, cal: PeriodCalendar) -> np.ndarray:
 
 
 def _person_hours(person: Staff, cal: PeriodCalendar, working: np.ndarray) -> np.ndarray:
-    fte = np.array(person.fte_by_period if person.fte_by_period is not None else [person.fte] * cal.num_periods)
+    fte = np.array(
+        person.fte_by_period if person.fte_by_period is not None else [person.fte] * cal.num_periods
+    )
     away = np.zeros(cal.num_periods)
     for start, end in _merged(person):
         away += cal.leave_days(start, end)
@@ -259,7 +264,9 @@ def _groups(
     members = [np.flatnonzero(group_of == g) for g in range(len(signatures))]
     group_capacity = np.array([capacity[m].sum(axis=0) for m in members], dtype=np.int64)
     group_capacity = group_capacity.reshape(len(members), capacity.shape[1])
-    group_eligible = np.array([eligible[m[0]] for m in members], dtype=bool).reshape(len(members), len(classes))
+    group_eligible = np.array([eligible[m[0]] for m in members], dtype=bool).reshape(
+        len(members), len(classes)
+    )
     return group_of, members, group_capacity, group_eligible
 
 

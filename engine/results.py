@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.explain import explain_exclusions
-from engine.plan import Assignment, Conflict, Metrics, Plan, ProjectResult, Status
+from engine.plan import Assignment, Conflict, Explanation, Metrics, Plan, ProjectResult, Status
 from engine.problem import UNITS_PER_HOUR, ProblemData, to_hours
 from solvers.assignment import Row
 from solvers.greedy import schedule_objective
@@ -15,8 +15,19 @@ def make_plan(data: ProblemData, schedule: Schedule, rows: list[Row], *, seconds
     status: Status = schedule.status  # type: ignore[assignment]
     if status in ("infeasible", "unknown"):
         return Plan(
-            scenario=data.scenario.name, status=status, solve_seconds=round(seconds, 3), solver=solver,
-            projects=[_excluded(data, j, "infeasible", "Not planned: the mandatory projects cannot all fit (see conflicts).") for j in range(data.num_projects)],
+            scenario=data.scenario.name,
+            status=status,
+            solve_seconds=round(seconds, 3),
+            solver=solver,
+            projects=[
+                _excluded(
+                    data,
+                    j,
+                    "infeasible",
+                    "Not planned: the mandatory projects cannot all fit (see conflicts).",
+                )
+                for j in range(data.num_projects)
+            ],
             conflicts=[Conflict(**c) for c in schedule.conflicts],
             metrics=Metrics(),
         )
@@ -24,7 +35,14 @@ def make_plan(data: ProblemData, schedule: Schedule, rows: list[Row], *, seconds
     objective = schedule_objective(data, schedule.starts)
     objective = -objective if data.objective == "makespan" else objective
     projects = [
-        _selected(data, j, schedule.starts[j]) if j in schedule.starts else ProjectResult(id=data.project_ids[j], name=data.scenario.projects[j].name, selected=False, explanation=explanations[j])
+        _selected(data, j, schedule.starts[j])
+        if j in schedule.starts
+        else ProjectResult(
+            id=data.project_ids[j],
+            name=data.scenario.projects[j].name,
+            selected=False,
+            explanation=explanations[j],
+        )
         for j in range(data.num_projects)
     ]
     return Plan(
@@ -36,7 +54,9 @@ def make_plan(data: ProblemData, schedule: Schedule, rows: list[Row], *, seconds
         solve_seconds=round(seconds, 3),
         solver=solver,
         projects=projects,
-        assignments=[_assignment(data, r) for r in sorted(rows, key=lambda r: (r.period, r.project, r.skill, r.staff))],
+        assignments=[
+            _assignment(data, r) for r in sorted(rows, key=lambda r: (r.period, r.project, r.skill, r.staff))
+        ],
         metrics=_metrics(data, schedule, rows),
     )
 
@@ -44,9 +64,13 @@ def make_plan(data: ProblemData, schedule: Schedule, rows: list[Row], *, seconds
 def _selected(data: ProblemData, j: int, s: int) -> ProjectResult:
     finish = s + int(data.length[j])
     return ProjectResult(
-        id=data.project_ids[j], name=data.scenario.projects[j].name, selected=True,
-        start_period=s, finish_period=finish,
-        start=data.calendar.first_day(s), finish=data.calendar.last_day(finish - 1),
+        id=data.project_ids[j],
+        name=data.scenario.projects[j].name,
+        selected=True,
+        start_period=s,
+        finish_period=finish,
+        start=data.calendar.first_day(s),
+        finish=data.calendar.last_day(finish - 1),
         value=float(data.value[j]),
         delay_cost=float(data.cost_of_delay[j] * (s - data.earliest[j])),
         priority=round(float(data.priority[j]), 4),
@@ -55,15 +79,20 @@ def _selected(data: ProblemData, j: int, s: int) -> ProjectResult:
 
 def _excluded(data: ProblemData, j: int, code: str, text: str) -> ProjectResult:
     return ProjectResult(
-        id=data.project_ids[j], name=data.scenario.projects[j].name, selected=False,
-        explanation={"code": code, "text": text},  # type: ignore[arg-type]
+        id=data.project_ids[j],
+        name=data.scenario.projects[j].name,
+        selected=False,
+        explanation=Explanation(code=code, text=text),
     )
 
 
 def _assignment(data: ProblemData, row: Row) -> Assignment:
     return Assignment(
-        staff=data.staff_ids[row.staff], project=data.project_ids[row.project],
-        skill=data.skill_ids[row.skill], period=row.period, hours=to_hours(row.units),
+        staff=data.staff_ids[row.staff],
+        project=data.project_ids[row.project],
+        skill=data.skill_ids[row.skill],
+        period=row.period,
+        hours=to_hours(row.units),
     )
 
 
@@ -87,7 +116,13 @@ def _metrics(data: ProblemData, schedule: Schedule, rows: list[Row]) -> Metrics:
             by_skill[skill] = round(used / cap, 4)
     total_cap = int(capacity.sum())
     return Metrics(
-        value=round(sum(data.start_value(j, s) if data.objective == "value" else float(data.value[j]) for j, s in schedule.starts.items()), 2),
+        value=round(
+            sum(
+                data.start_value(j, s) if data.objective == "value" else float(data.value[j])
+                for j, s in schedule.starts.items()
+            ),
+            2,
+        ),
         cost=round(float(sum(data.cost[j] for j in schedule.starts)), 2),
         labour_cost=round(sum(r.units * data.cost_per_hour[r.staff] for r in rows) / UNITS_PER_HOUR, 2),
         selected=len(schedule.starts),

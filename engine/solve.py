@@ -58,7 +58,9 @@ def solve(
     if solver not in SOLVERS:
         from engine.errors import Problem, ScenarioError
 
-        raise ScenarioError([Problem("solver", f"unknown solver '{solver}' (choose from {', '.join(SOLVERS)})")])
+        raise ScenarioError(
+            [Problem("solver", f"unknown solver '{solver}' (choose from {', '.join(SOLVERS)})")]
+        )
     data = build(scenario)
     policy = scenario.policy
     schedule = SOLVERS[solver](

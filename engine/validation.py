@@ -112,9 +112,7 @@ class _Parts:
 
 def _unknown_fields(data: dict[str, Any]) -> list[Problem]:
     known = set(Scenario.model_fields)
-    return [
-        Problem(key, f"unknown field '{key}' is ignored", "warning") for key in data if key not in known
-    ]
+    return [Problem(key, f"unknown field '{key}' is ignored", "warning") for key in data if key not in known]
 
 
 class _Checker:
@@ -136,8 +134,9 @@ class _Checker:
         for i, project in enumerate(self.parts.projects):
             if project is not None:
                 yield from self._project(i, project)
-        yield from self._cycles()
-        if not any(True for _ in self._cycles()):
+        cycles = list(self._cycles())
+        yield from cycles
+        if not cycles:
             yield from _Reachability(self).run()
 
     def _duplicates(self) -> Iterator[Problem]:
@@ -165,9 +164,15 @@ class _Checker:
                 )
             for j, leave in enumerate(person.leave):
                 if leave.end < leave.start:
-                    yield Problem(f"{path}.leave[{j}]", f"ends ({leave.end}) before it starts ({leave.start})")
+                    yield Problem(
+                        f"{path}.leave[{j}]", f"ends ({leave.end}) before it starts ({leave.start})"
+                    )
             if not person.skills:
-                yield Problem(f"{path}.skills", f"'{person.id}' has no skills, so cannot be planned", "warning")
+                yield Problem(
+                    f"{path}.skills",
+                    f"'{person.id}' has no skills, so cannot be planned",
+                    "warning",
+                )
 
     def _budget(self) -> Iterator[Problem]:
         budget = self.parts.policy.budget
@@ -180,20 +185,32 @@ class _Checker:
             )
         for year in budget.by_year or {}:
             if not year.isdigit():
-                yield Problem(f"policy.budget.by_year.{year}", "financial years are named by their first calendar year, e.g. \"2027\"")
+                yield Problem(
+                    f"policy.budget.by_year.{year}",
+                    'financial years are named by their first calendar year, e.g. "2027"',
+                )
 
     def period(self, path: str, ref: Any, *, what: str) -> Iterator[Problem]:
         t = self.cal.resolve(ref)
         if t < 0:
             yield Problem(path, f"{what} {ref} is before the calendar starts ({self.cal.starts[0]})")
         elif t >= self.horizon:
-            yield Problem(path, f"{what} {ref} is after the horizon ends ({self.cal.last_day(self.horizon - 1)})")
+            yield Problem(
+                path,
+                f"{what} {ref} is after the horizon ends ({self.cal.last_day(self.horizon - 1)})",
+            )
 
     def _project(self, i: int, project: Project) -> Iterator[Problem]:
         path = f"projects[{i}]"
-        for key, ref in (("start", project.start), ("earliest_start", project.earliest_start), ("latest_finish", project.latest_finish)):
+        for key, ref in (
+            ("start", project.start),
+            ("earliest_start", project.earliest_start),
+            ("latest_finish", project.latest_finish),
+        ):
             if ref is not None:
-                yield from self.period(f"{path}.{key}", ref, what="date" if not isinstance(ref, int) else "period")
+                yield from self.period(
+                    f"{path}.{key}", ref, what="date" if not isinstance(ref, int) else "period"
+                )
         yield from self._window(path, project)
         for j, dep in enumerate(project.depends_on):
             if dep.project == project.id:
@@ -241,13 +258,15 @@ class _Checker:
         stack: list[str] = []
 
         def visit(node: str) -> list[str] | None:
-            colour[node], _ = 1, stack.append(node)
+            colour[node] = 1  # on the current path
+            stack.append(node)
             for succ in graph.get(node, []):
                 if colour.get(succ) == 1:
-                    return [*stack[stack.index(succ):], succ]
+                    return [*stack[stack.index(succ) :], succ]
                 if succ not in colour and (cycle := visit(succ)):
                     return cycle
-            colour[node], _ = 2, stack.pop()
+            colour[node] = 2  # finished
+            stack.pop()
             return None
 
         for node in graph:
@@ -276,7 +295,7 @@ class _Reachability:
         self.projects = {p.id: (i, p) for i, p in enumerate(checker.parts.projects) if p is not None}
         self.levels: dict[str, int] = {}
         for person in checker.parts.staff:
-            for skill, level in (person.skills.items() if person else []):
+            for skill, level in person.skills.items() if person else []:
                 self.levels[skill] = max(self.levels.get(skill, 0), level)
 
     def run(self) -> Iterator[Problem]:
@@ -307,20 +326,23 @@ class _Reachability:
         return self._earliest_start(project, finish) + project.length
 
     def _earliest_start(self, project: Project, finish: dict[str, int | None]) -> int:
-        earliest, _ = self.c.window(project)
         if project.start is not None:
             return self.c.cal.resolve(project.start)
-        for dep in project.depends_on:
-            pred_finish = finish.get(dep.project)
-            if pred_finish is not None:
-                earliest = max(earliest, pred_finish + dep.lag)
-        return earliest
+        return max(self.c.window(project)[0], self._after_predecessors(project, finish))
+
+    @staticmethod
+    def _after_predecessors(project: Project, finish: dict[str, int | None]) -> int:
+        ready = [(finish.get(d.project), d.lag) for d in project.depends_on]
+        return max((end + lag for end, lag in ready if end is not None), default=0)
 
     def _blocked(self, project: Project, finish: dict[str, int | None]) -> str | None:
         for dep in project.depends_on:
-            if dep.project in self.projects and finish.get(dep.project) is None:
+            if dep.project in self.projects and dep.project != project.id and finish.get(dep.project) is None:
                 return f"it depends on '{dep.project}', which can never be planned"
         start = self._earliest_start(project, finish)
+        ready = self._after_predecessors(project, finish)
+        if project.start is not None and ready > start:
+            return f"its predecessors finish (plus lag) at period {ready} at the earliest, after its fixed start"
         _, latest_finish = self.c.window(project)
         if start + project.length > latest_finish and project.depends_on:
             return (

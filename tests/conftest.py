@@ -1,0 +1,39 @@
+"""Tiny canonical fixtures shared by the tests."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "scenarios" / "example.json"
+NHS = ROOT / "scenarios" / "nhs-trust.json"
+
+
+def tiny(**overrides: Any) -> dict[str, Any]:
+    """A two-person, two-project scenario; keyword arguments replace top-level keys."""
+    scenario: dict[str, Any] = {
+        "name": "tiny",
+        "calendar": {"start": "2027-04-05", "period": "week", "periods": 6, "fte_hours": 10},
+        "skills": [{"id": "ba"}, {"id": "dev"}],
+        "staff": [
+            {"id": "ann", "fte": 1.0, "skills": {"ba": 3, "dev": 2}},
+            {"id": "bob", "fte": 0.5, "skills": {"dev": 4}},
+        ],
+        "projects": [
+            {"id": "p1", "value": 100, "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 6}]}]},
+            {"id": "p2", "value": 50, "phases": [{"periods": 3, "demand": [{"skill": "dev", "fte": 0.5}]}]},
+        ],
+        "policy": {"objective": "value"},
+    }
+    scenario.update(copy.deepcopy(overrides))
+    return scenario
+
+
+@pytest.fixture
+def example() -> dict[str, Any]:
+    return json.loads(EXAMPLE.read_text())
