@@ -209,9 +209,7 @@ class _Check:
 
     def _objective(self) -> Iterator[Problem]:
         expected = recompute_objective(self.s, self.plan)
-        if self.plan.objective is None or abs(self.plan.objective - expected) > 1e-6 * max(
-            1.0, abs(expected)
-        ):
+        if self.plan.objective is None or abs(self.plan.objective - expected) > 1e-6 + 1e-9 * abs(expected):
             yield Problem(
                 "objective",
                 f"is {self.plan.objective}, but the selected projects give {expected:.6f}",
