@@ -80,7 +80,7 @@ def _assign_period(
     people = np.flatnonzero(data.capacity[:, t] > 0)
     person_node = {int(p): len(needs) + i for i, p in enumerate(people)}
     sink = len(needs) + len(people)
-    tails, heads, caps, costs = [], [], [], []
+    arcs: list[tuple[int, int, int, int]] = []  # tail, head, capacity, cost
     for n, (j, c, units) in enumerate(needs):
         cls = data.classes[c]
         levels = data.levels[people, cls.skill]
@@ -89,14 +89,12 @@ def _assign_period(
             cost = POOL if is_pool[p] else NAMED
             cost -= SAME_AS_LAST_PERIOD if p in last[j] else (WORKED_ON_IT if p in history[j] else 0)
             cost += LEVEL_SURPLUS * (int(data.levels[p, cls.skill]) - cls.min_level)
-            tails.append(n), heads.append(person_node[p]), caps.append(units), costs.append(cost)
-    for p in people:
-        tails.append(person_node[int(p)]), heads.append(sink)
-        caps.append(int(data.capacity[p, t])), costs.append(0)
+            arcs.append((n, person_node[p], units, cost))
+    arcs += [(person_node[int(p)], sink, int(data.capacity[p, t]), 0) for p in people]
+    tails, heads, caps, costs = (np.array(column, dtype=np.int64) for column in zip(*arcs, strict=True))
     solver = min_cost_flow.SimpleMinCostFlow()
-    arcs = solver.add_arcs_with_capacity_and_unit_cost(
-        np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
-        np.array(caps, dtype=np.int64), np.array(costs, dtype=np.int64),
+    arc_ids = solver.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), caps, costs
     )
     total = sum(units for _, _, units in needs)
     supplies = np.zeros(sink + 1, dtype=np.int64)
@@ -105,13 +103,13 @@ def _assign_period(
     solver.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
     if solver.solve() != solver.OPTIMAL:
         raise AssignmentError(f"demand in period {t} cannot be assigned to staff")
-    flows = solver.flows(arcs)
+    flows = solver.flows(arc_ids)
     rows = []
     for a in np.flatnonzero(flows):
         if heads[a] == sink:
             continue
-        j, c, _ = needs[tails[a]]
-        p = int(people[heads[a] - len(needs)])
+        j, c, _ = needs[int(tails[a])]
+        p = int(people[int(heads[a]) - len(needs)])
         rows.append(Row(p, j, data.classes[c].skill, t, int(flows[a])))
     return rows
 

@@ -41,7 +41,10 @@ def rankings(data: ProblemData) -> dict[str, list[int]]:
     hours = np.array([max(int(d.sum()), 1) for d in data.demand], dtype=float)
     if data.objective == "makespan":
         slack = data.latest - data.earliest
-        return {"latest start": _order(data, -data.latest.astype(float)), "least slack": _order(data, -slack.astype(float))}
+        return {
+            "latest start": _order(data, -data.latest.astype(float)),
+            "least slack": _order(data, -slack.astype(float)),
+        }
     worth = data.priority if data.objective == "priority" else data.value
     orders = {"value": _order(data, worth), "value per hour": _order(data, worth / hours)}
     if data.objective == "value":
@@ -58,7 +61,7 @@ def _order(data: ProblemData, score: np.ndarray) -> list[int]:
 
 def greedy_schedule(data: ProblemData, order: list[int]) -> Schedule:
     """Place projects in ``order``; see the module docstring."""
-    portfolio, decided, failed_mandatory = Portfolio(data), set(), []
+    portfolio, decided, failed_mandatory = Portfolio(data), set[int](), []
     for j in order:
         if j in decided:
             continue
@@ -74,9 +77,8 @@ def _place_with_predecessors(portfolio: Portfolio, j: int, decided: set[int]) ->
     """Place j (and first any undecided predecessors); undo those if j does not fit."""
     data, added = portfolio.data, []
     for pred, _ in data.predecessors[j]:
-        if pred not in decided:
-            if _place_with_predecessors(portfolio, pred, decided):
-                added.append(pred)
+        if pred not in decided and _place_with_predecessors(portfolio, pred, decided):
+            added.append(pred)
     ok = _place(portfolio, j)
     decided.add(j)
     if not ok:
@@ -123,7 +125,9 @@ def _unplaced(data: ProblemData, portfolio: Portfolio, failed: list[int]) -> Sch
         starts={},
         status="unknown",
         conflicts=conflicts,
-        notes=["the greedy could not place every mandatory project; cp-sat can prove whether any plan exists"],
+        notes=[
+            "the greedy could not place every mandatory project; cp-sat can prove whether any plan exists"
+        ],
     )
 
 
@@ -132,19 +136,30 @@ def _conflict(data: ProblemData, portfolio: Portfolio, j: int) -> dict:
     pid = data.project_ids[j]
     if first is None:
         missing = [data.project_ids[p] for p, _ in data.predecessors[j] if p not in portfolio.starts]
-        return {"projects": [pid, *missing], "text": f"'{pid}' needs {', '.join(missing)} first, which could not be placed"}
+        return {
+            "projects": [pid, *missing],
+            "text": f"'{pid}' needs {', '.join(missing)} first, which could not be placed",
+        }
     s = min(max(first, int(data.earliest[j])), max(int(data.latest[j]), first))
     if s + int(data.length[j]) > data.num_periods:
-        return {"projects": [pid], "text": f"'{pid}' cannot finish within its window after its predecessors"}
+        return {
+            "projects": [pid],
+            "text": f"'{pid}' cannot finish within its window after its predecessors",
+        }
     short = portfolio.shortfall(j, s)
     c = int(np.argmax(short.sum(axis=0)))
     periods = [s + int(x) for x in np.flatnonzero(short[:, c])]
     if not periods:
-        return {"projects": [pid], "text": f"'{pid}' does not fit the budget alongside the other mandatory projects"}
+        return {
+            "projects": [pid],
+            "text": f"'{pid}' does not fit the budget alongside the other mandatory projects",
+        }
     others = sorted(
         data.project_ids[k]
         for k, sk in portfolio.starts.items()
-        if data.mandatory[k] and any(sk <= t < sk + int(data.length[k]) for t in periods) and c in data.project_classes[k]
+        if data.mandatory[k]
+        and any(sk <= t < sk + int(data.length[k]) for t in periods)
+        and c in data.project_classes[k]
     )
     hours = to_hours(int(short[:, c].sum()))
     text = (

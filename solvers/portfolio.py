@@ -42,7 +42,9 @@ class Portfolio:
 
     def __init__(self, data: ProblemData):
         self.data = data
-        self.loads = [PeriodLoad(data.group_capacity[:, t], data.group_eligible) for t in range(data.num_periods)]
+        self.loads = [
+            PeriodLoad(data.group_capacity[:, t], data.group_eligible) for t in range(data.num_periods)
+        ]
         self.starts: dict[int, int] = {}
         self.spent_period = np.zeros(data.num_periods)
         self.labour = labour_estimate(data) if data.include_labour else None
