@@ -20,8 +20,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (JSON or YAML).", show_default=False)]
 PlanArg = Annotated[Path, typer.Argument(help="Plan file (JSON).", show_default=False)]

@@ -1,0 +1,82 @@
+"""Hypothesis strategies: small random scenarios in the FORMAT.md shape (plain dicts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+SKILLS = ["ba", "dev", "pm"]
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, *, max_projects: int = 5, objective: str | None = None) -> dict[str, Any]:
+    """A tiny, valid scenario: a few people, projects, windows, dependencies and a budget."""
+    periods = draw(st.integers(4, 8))
+    skills = SKILLS[: draw(st.integers(1, 3))]
+    staff = [draw(_person(i, skills, periods)) for i in range(draw(st.integers(1, 4)))]
+    num = draw(st.integers(1, max_projects))
+    projects = [draw(_project(j, skills, periods)) for j in range(num)]
+    for j, project in enumerate(projects):  # dependencies only on earlier projects: acyclic
+        if j and draw(st.booleans()) and draw(st.booleans()):
+            pred = draw(st.integers(0, j - 1))
+            project["depends_on"] = [{"project": f"p{pred}", "lag": draw(st.integers(0, 1))}]
+    policy: dict[str, Any] = {"objective": objective or draw(st.sampled_from(["value", "priority", "makespan"]))}
+    if draw(st.booleans()):
+        policy["budget"] = {"total": draw(st.integers(0, 300))}
+    if draw(st.booleans()):
+        policy["max_utilisation"] = draw(st.sampled_from([0.5, 0.8, 1.0]))
+    return {
+        "name": "random",
+        "calendar": {"start": "2027-04-05", "period": "week", "periods": periods, "fte_hours": 10},
+        "skills": [{"id": s} for s in skills],
+        "staff": staff,
+        "projects": projects,
+        "drivers": [{"id": "d1", "weight": 2}, {"id": "d2", "weight": 1}],
+        "policy": policy,
+    }
+
+
+@st.composite
+def _person(draw: st.DrawFn, i: int, skills: list[str], periods: int) -> dict[str, Any]:
+    held = draw(st.lists(st.sampled_from(skills), min_size=1, max_size=len(skills), unique=True))
+    person: dict[str, Any] = {
+        "id": f"s{i}",
+        "fte": draw(st.sampled_from([0.5, 1.0, 1.0, 2.0])),
+        "skills": {s: draw(st.integers(1, 4)) for s in held},
+        "cost_per_hour": draw(st.integers(0, 3)),
+    }
+    if draw(st.booleans()):
+        first = draw(st.integers(0, periods * 7 - 1))
+        person["leave"] = [{"from": _day(first), "to": _day(first + draw(st.integers(0, 9)))}]
+    return person
+
+
+@st.composite
+def _project(draw: st.DrawFn, j: int, skills: list[str], periods: int) -> dict[str, Any]:
+    phases = []
+    for _ in range(draw(st.integers(1, 2))):
+        demand = [
+            {"skill": s, "hours": draw(st.sampled_from([1, 2.5, 4, 6, 9])), "min_level": draw(st.integers(1, 2))}
+            for s in draw(st.lists(st.sampled_from(skills), min_size=1, max_size=2, unique=True))
+        ]
+        phases.append({"periods": draw(st.integers(1, 2)), "demand": demand})
+    length = sum(p["periods"] for p in phases)
+    project: dict[str, Any] = {
+        "id": f"p{j}",
+        "value": draw(st.integers(0, 100)),
+        "cost": draw(st.integers(0, 100)),
+        "scores": {"d1": draw(st.integers(0, 5)), "d2": draw(st.integers(0, 5))},
+        "phases": phases,
+    }
+    if draw(st.booleans()):
+        project["earliest_start"] = draw(st.integers(0, periods - length))
+    if draw(st.booleans()):
+        project["cost_of_delay"] = draw(st.integers(0, 20))
+    return project
+
+
+def _day(offset: int) -> str:
+    import datetime as dt
+
+    return (dt.date(2027, 4, 5) + dt.timedelta(days=offset)).isoformat()

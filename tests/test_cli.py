@@ -1,0 +1,103 @@
+"""The command line, run as a real process: exit codes, files written, no tracebacks."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests import oracle
+from tests.conftest import EXAMPLE, tiny
+
+
+def capacity(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_solve_writes_a_plan_that_check_accepts(tmp_path):
+    plan = tmp_path / "plan.json"
+    run = capacity("solve", str(EXAMPLE), "--solver", "greedy", "-o", str(plan))
+    assert run.returncode == 0, run.stderr
+    assert "projects selected" in run.stdout
+    assert oracle.check(json.loads(EXAMPLE.read_text()), json.loads(plan.read_text())) == []
+    check = capacity("check", str(EXAMPLE), str(plan))
+    assert check.returncode == 0 and "valid plan" in check.stdout
+
+
+def test_check_rejects_a_broken_plan_with_exit_1(tmp_path):
+    plan_path = tmp_path / "plan.json"
+    capacity("solve", str(EXAMPLE), "--solver", "greedy", "-o", str(plan_path))
+    plan = json.loads(plan_path.read_text())
+    plan["assignments"][0]["hours"] += 100
+    plan_path.write_text(json.dumps(plan))
+    run = capacity("check", str(EXAMPLE), str(plan_path))
+    assert run.returncode == 1
+    assert "over capacity" in run.stderr
+
+
+def test_quiet_solve_prints_the_plan_json():
+    run = capacity("solve", str(EXAMPLE), "--solver", "greedy", "--quiet")
+    assert run.returncode == 0
+    assert json.loads(run.stdout)["status"] == "feasible"
+
+
+def test_validate_lists_every_problem_and_exits_2(tmp_path):
+    broken = tiny()
+    broken["projects"][0]["value"] = -1
+    broken["projects"][1]["phases"][0]["demand"][0]["skill"] = "bz"
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(broken))
+    run = capacity("validate", str(path))
+    assert run.returncode == 2
+    assert "projects[0].value: must be at least 0.0, not -1" in run.stderr
+    assert "projects[1].phases[0].demand[0].skill: unknown skill 'bz'" in run.stderr
+    assert capacity("validate", str(EXAMPLE)).returncode == 0
+
+
+def test_demand_table_and_csv(tmp_path):
+    csv = tmp_path / "demand.csv"
+    run = capacity("demand", str(EXAMPLE), "--csv", str(csv))
+    assert run.returncode == 0, run.stderr
+    assert "Capacity vs demand" in run.stdout
+    header = csv.read_text().splitlines()[0]
+    assert header == "skill,period,start,demand_hours,capacity_hours,gap_hours,utilisation"
+
+
+@pytest.mark.parametrize("kind", ["scenario", "plan"])
+def test_schema_prints_json_schema(kind):
+    run = capacity("schema", kind)
+    assert run.returncode == 0
+    assert "properties" in json.loads(run.stdout)
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix"),
+    [
+        ("{not json", ".json"),
+        ("a: [1,", ".yaml"),
+        ("[]", ".json"),
+        ('{"calendar": 5}', ".json"),
+        ("", ".yaml"),
+        ("\x00\x01", ".json"),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "solve", "demand"])
+def test_no_input_gives_a_traceback(tmp_path, content, suffix, command):
+    path = tmp_path / f"s{suffix}"
+    path.write_text(content)
+    run = capacity(command, str(path))
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr + run.stdout
+    assert run.stderr.strip()
+
+
+def test_missing_files_and_bad_plan_give_clear_errors(tmp_path):
+    run = capacity("check", str(EXAMPLE), str(tmp_path / "nope.json"))
+    assert run.returncode == 2 and "cannot read the file" in run.stderr
+    bad = tmp_path / "plan.json"
+    bad.write_text('{"status": "maybe"}')
+    run = capacity("check", str(EXAMPLE), str(bad))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "scenario: is required" in run.stderr

@@ -1,0 +1,60 @@
+"""Exact fit checks: the max-flow agrees with brute force, and the greedy shortcut is sound."""
+
+import itertools
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from solvers.flow import PeriodLoad, route
+
+
+def brute_force_fits(demand, capacity, eligible) -> bool:
+    """Hall's condition: every set of classes fits into the groups that can serve it."""
+    classes = range(len(demand))
+    for size in range(1, len(demand) + 1):
+        for subset in itertools.combinations(classes, size):
+            groups = eligible[:, list(subset)].any(axis=1)
+            if demand[list(subset)].sum() > capacity[groups].sum():
+                return False
+    return True
+
+
+instances = st.integers(1, 4).flatmap(
+    lambda c: st.integers(1, 4).flatmap(
+        lambda g: st.tuples(
+            st.lists(st.integers(0, 9), min_size=c, max_size=c),
+            st.lists(st.integers(0, 9), min_size=g, max_size=g),
+            st.lists(st.lists(st.booleans(), min_size=c, max_size=c), min_size=g, max_size=g),
+        )
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances)
+def test_route_serves_everything_exactly_when_halls_condition_holds(instance):
+    demand, capacity, eligible = (np.array(x) for x in instance)
+    served, flow = route(demand, capacity, eligible.astype(bool))
+    assert (served == demand.sum()) == brute_force_fits(demand, capacity, eligible.astype(bool))
+    assert (flow.sum(axis=1) <= demand).all() and (flow.sum(axis=0) <= capacity).all()
+    assert (flow[~eligible.astype(bool).T] == 0).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances, st.lists(st.integers(0, 5), min_size=4, max_size=4))
+def test_period_load_accepts_exactly_what_fits(instance, extra):
+    demand, capacity, eligible = (np.array(x) for x in instance)
+    eligible = eligible.astype(bool)
+    load = PeriodLoad(capacity, eligible)
+    flow = load.try_add(demand)
+    assert (flow is not None) == brute_force_fits(demand, capacity, eligible)
+    if flow is None:
+        return
+    load.commit(demand, flow)
+    more = np.array(extra[: len(demand)])
+    flow2 = load.try_add(more)
+    assert (flow2 is not None) == brute_force_fits(demand + more, capacity, eligible)
+    if flow2 is not None:
+        assert (flow2.sum(axis=1) == demand + more).all()
+        assert (flow2.sum(axis=0) <= capacity).all()

@@ -1,0 +1,126 @@
+"""The greedy baseline: valid plans, sensible choices, honest failures."""
+
+from hypothesis import HealthCheck, given, settings
+
+from engine import check_plan, parse_scenario, solve
+from engine.validation import validate
+from tests import oracle
+from tests.conftest import tiny
+from tests.strategies import scenarios
+
+
+def plan_dict(plan) -> dict:
+    return plan.model_dump(mode="json")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_every_greedy_plan_passes_both_checkers(data):
+    scenario, problems = validate(data)
+    if scenario is None:  # e.g. a mandatory chain the random draw made impossible
+        return
+    plan = solve(scenario, solver="greedy")
+    if plan.status in ("infeasible", "unknown"):
+        assert plan.conflicts, "a plan without projects must say why"
+        return
+    assert oracle.check(data, plan_dict(plan)) == []
+    assert check_plan(scenario, plan) == []
+
+
+def test_multi_skilled_person_is_not_counted_twice():
+    # Ann is the only person; she holds ba and dev. Two projects each need 8 h of a
+    # different skill in the same week: a per-skill sum says both fit, a flow says one.
+    data = tiny(
+        staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3, "dev": 3}}],
+        projects=[
+            {"id": "a", "value": 10, "latest_finish": 0, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 8}]}]},
+            {"id": "b", "value": 5, "latest_finish": 0, "phases": [{"periods": 1, "demand": [{"skill": "dev", "hours": 8}]}]},
+        ],
+    )
+    plan = solve(data, solver="greedy")
+    assert [p.id for p in plan.projects if p.selected] == ["a"]
+    assert plan.projects[1].explanation.code == "capacity"
+
+
+def test_project_moves_to_a_later_start_when_capacity_is_taken():
+    data = tiny(
+        staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3}}],
+        projects=[
+            {"id": "a", "value": 10, "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 8}]}]},
+            {"id": "b", "value": 5, "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 8}]}]},
+        ],
+    )
+    plan = solve(data, solver="greedy")
+    assert [(p.id, p.start_period) for p in plan.projects] == [("a", 0), ("b", 2)]
+
+
+def test_mandatory_projects_go_first_even_if_worth_less():
+    data = tiny(
+        staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3}}],
+        projects=[
+            {"id": "big", "value": 100, "phases": [{"periods": 6, "demand": [{"skill": "ba", "hours": 8}]}]},
+            {"id": "must", "value": 1, "mandatory": True, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 5}]}]},
+        ],
+    )
+    plan = solve(data, solver="greedy")
+    assert [p.selected for p in plan.projects] == [False, True]
+
+
+def test_predecessor_out_means_successor_out_with_dependency_explanation():
+    data = tiny(
+        staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3}}],
+        projects=[
+            {"id": "a", "value": 1, "cost": 50, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}]},
+            {"id": "b", "value": 9, "depends_on": ["a"], "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}]},
+        ],
+        policy={"budget": {"total": 10}},
+    )
+    plan = solve(data, solver="greedy")
+    assert [p.selected for p in plan.projects] == [False, False]
+    assert plan.projects[0].explanation.code == "budget"
+    assert plan.projects[1].explanation.code == "dependency"
+
+
+def test_predecessors_are_placed_first_and_lag_respected():
+    data = tiny(
+        projects=[
+            {"id": "a", "value": 1, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}]},
+            {"id": "b", "value": 9, "depends_on": [{"project": "a", "lag": 2}], "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}]},
+        ],
+    )
+    plan = solve(data, solver="greedy")
+    assert [(p.start_period, p.finish_period) for p in plan.projects] == [(0, 1), (3, 4)]
+
+
+def test_mandatory_work_that_cannot_fit_gives_a_plan_with_conflicts():
+    data = tiny(
+        staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3}}],
+        projects=[
+            {"id": "a", "mandatory": True, "start": 0, "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 8}]}]},
+            {"id": "b", "mandatory": True, "latest_finish": 1, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 8}]}]},
+        ],
+    )
+    plan = solve(data, solver="greedy")
+    assert plan.status == "unknown" and not plan.assignments
+    conflict = plan.conflicts[0]
+    assert conflict.projects == ["b", "a"] and conflict.skill == "ba" and conflict.shortfall_hours == 6.0
+    assert all(p.explanation is not None for p in plan.projects)
+
+
+def test_budget_by_year_is_respected():
+    data = tiny(
+        calendar={"start": "2028-03-20", "periods": 4, "fte_hours": 10},
+        projects=[
+            {"id": "a", "value": 10, "cost": 40, "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 1}]}]},
+        ],
+        policy={"budget": {"by_year": {"2027": 10, "2028": 100}}},
+    )
+    plan = solve(data, solver="greedy")
+    assert plan.projects[0].start_period == 2  # periods 0-1 fall in FY2027, capped at 10
+    assert check_plan(parse_scenario(data), plan) == []
+
+
+def test_greedy_is_deterministic(example):
+    assert solve(example, solver="greedy").model_dump(exclude={"solve_seconds"}) == solve(
+        example, solver="greedy"
+    ).model_dump(exclude={"solve_seconds"})
