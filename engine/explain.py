@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.plan import Explanation
 from engine.problem import ProblemData, to_hours
+from engine.words import skill_words, span, when
 from solvers.portfolio import Portfolio
 
 
@@ -36,21 +37,13 @@ def explain(portfolio: Portfolio, j: int) -> Explanation:
         return Explanation(code="window", text=_window_text(data, j, first))
     fits, budget_blocked = _scan(portfolio, j, first, last)
     if fits is not None:
-        when = _when(data, fits)
-        return Explanation(
-            code="not_chosen",
-            text=(
-                f"Left out by choice: it would fit as the plan stands starting {when}, "
-                "but adds too little to the objective."
-            ),
-            fits_from=fits,
-        )
+        return Explanation(code="not_chosen", text=_fits_text(data, j, fits), fits_from=fits)
     if budget_blocked is not None:
         s, short = budget_blocked
         return Explanation(
             code="budget",
             text=(
-                f"Left out: capacity allows it from {_when(data, s)}, "
+                f"Left out: capacity allows it from {when(data, s)}, "
                 f"but it would take the plan {short:,.0f} over budget."
             ),
             budget_short=round(short, 2),
@@ -85,8 +78,8 @@ def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanatio
     others = [data.class_name(int(k)) for k in np.flatnonzero(short.sum(axis=0)) if k != c]
     also = f" (and more {', '.join(others)})" if others else ""
     text = (
-        f"Left out: needs {fte:.1f} FTE more {_skill_words(data, c)} in {_span(data, periods)} "
-        f"({hours:g} hours){also}, even at its best start, {_when(data, s)}."
+        f"Left out: needs {fte:.1f} FTE more {skill_words(data, c)} in {span(data, periods)} "
+        f"({hours:g} hours){also}, even at its best start, {when(data, s)}."
     )
     return Explanation(
         code="capacity",
@@ -107,24 +100,6 @@ def _failing_periods(portfolio: Portfolio, j: int, s: int) -> int:
     )
 
 
-def _skill_words(data: ProblemData, c: int) -> str:
-    cls = data.classes[c]
-    skill = data.scenario.skills[cls.skill]
-    name = (skill.name or skill.id).lower() if skill.name else skill.id
-    return name if cls.min_level <= 1 else f"{name} (level {cls.min_level}+)"
-
-
-def _when(data: ProblemData, t: int) -> str:
-    return f"period {t} ({data.calendar.first_day(t):%d %b %Y})"
-
-
-def _span(data: ProblemData, periods: list[int]) -> str:
-    first, last = data.calendar.first_day(periods[0]), data.calendar.last_day(periods[-1])
-    if len(periods) == 1:
-        return f"period {periods[0]} ({first:%d %b} to {last:%d %b %Y})"
-    return f"periods {periods[0]}-{periods[-1]} ({first:%d %b} to {last:%d %b %Y})"
-
-
 def _window_text(data: ProblemData, j: int, first: int | None) -> str:
     length = int(data.length[j])
     if first is not None and first > int(data.earliest[j]):
@@ -133,6 +108,16 @@ def _window_text(data: ProblemData, j: int, first: int | None) -> str:
             f"for it to run {length} periods within its window."
         )
     return f"Left out: its window cannot hold its {length} periods."
+
+
+def _fits_text(data: ProblemData, j: int, s: int) -> str:
+    worth = data.start_value(j, s)
+    why = (
+        "but it adds nothing to the objective"
+        if worth <= 0 and data.objective != "makespan"
+        else "but the solver did not take it in within its time limit"
+    )
+    return f"Left out by choice: it would fit as the plan stands starting {when(data, s)}, {why}."
 
 
 def _is_are(items: list[str]) -> str:

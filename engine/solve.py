@@ -15,22 +15,28 @@ from engine.results import make_plan
 from engine.scenario import Scenario
 from engine.validation import parse_scenario
 from solvers.assignment import assign
+from solvers.cpsat import solve_cpsat
 from solvers.greedy import solve_greedy
 from solvers.portfolio import Schedule
 
 log = logging.getLogger(__name__)
 
-SOLVERS: dict[str, Callable[..., Schedule]] = {"greedy": lambda data, **_: solve_greedy(data)}
+SOLVERS: dict[str, Callable[..., Schedule]] = {
+    "cp-sat": solve_cpsat,
+    "greedy": lambda data, **_: solve_greedy(data),
+}
 ProgressCallback = Callable[[dict[str, float]], None]
 
 
 def solve(
     scenario: Scenario | dict[str, Any] | str | Path,
-    solver: str = "greedy",
+    solver: str = "cp-sat",
     *,
     time_limit: float | None = None,
     seed: int | None = None,
     on_progress: ProgressCallback | None = None,
+    deterministic: bool = False,
+    relative_gap: float | None = None,
 ) -> Plan:
     """Plan a portfolio.
 
@@ -39,13 +45,18 @@ def solve(
     scenario
         A :class:`Scenario`, a scenario document (dict), or the path of a JSON/YAML file.
     solver
-        ``"greedy"`` (the ranking baseline).
+        ``"cp-sat"`` (the optimiser, default) or ``"greedy"`` (the ranking baseline).
     time_limit
         Seconds; defaults to the scenario's ``policy.time_limit_s``.
     seed
         Random seed; defaults to ``policy.seed``.
     on_progress
         Called with ``{"incumbent", "bound", "gap", "elapsed"}`` as the solver improves.
+    deterministic
+        Same input and seed give the same plan, whatever the machine load (CP-SAT's
+        workers interleaved in one thread under a deterministic time limit).
+    relative_gap
+        Stop once proven within this relative gap (default ``policy.relative_gap``).
 
     Returns
     -------
@@ -68,6 +79,8 @@ def solve(
         time_limit=policy.time_limit_s if time_limit is None else time_limit,
         seed=policy.seed if seed is None else seed,
         on_progress=on_progress,
+        deterministic=deterministic,
+        relative_gap=relative_gap,
     )
     return plan_from(data, schedule, started=started, solver=solver)
 

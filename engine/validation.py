@@ -342,7 +342,9 @@ class _Reachability:
         start = self._earliest_start(project, finish)
         ready = self._after_predecessors(project, finish)
         if project.start is not None and ready > start:
-            return f"its predecessors finish (plus lag) at period {ready} at the earliest, after its fixed start"
+            return (
+                f"its predecessors finish (plus lag) at period {ready} at the earliest, after its fixed start"
+            )
         _, latest_finish = self.c.window(project)
         if start + project.length > latest_finish and project.depends_on:
             return (

@@ -21,9 +21,11 @@ def scenarios(draw: st.DrawFn, *, max_projects: int = 5, objective: str | None =
         if j and draw(st.booleans()) and draw(st.booleans()):
             pred = draw(st.integers(0, j - 1))
             project["depends_on"] = [{"project": f"p{pred}", "lag": draw(st.integers(0, 1))}]
-    policy: dict[str, Any] = {"objective": objective or draw(st.sampled_from(["value", "priority", "makespan"]))}
-    if draw(st.booleans()):
-        policy["budget"] = {"total": draw(st.integers(0, 300))}
+    policy: dict[str, Any] = {
+        "objective": objective or draw(st.sampled_from(["value", "priority", "makespan"]))
+    }
+    if draw(st.integers(0, 2)) == 0:
+        policy["budget"] = {"total": draw(st.integers(50, 300))}
     if draw(st.booleans()):
         policy["max_utilisation"] = draw(st.sampled_from([0.5, 0.8, 1.0]))
     return {
@@ -42,8 +44,8 @@ def _person(draw: st.DrawFn, i: int, skills: list[str], periods: int) -> dict[st
     held = draw(st.lists(st.sampled_from(skills), min_size=1, max_size=len(skills), unique=True))
     person: dict[str, Any] = {
         "id": f"s{i}",
-        "fte": draw(st.sampled_from([0.5, 1.0, 1.0, 2.0])),
-        "skills": {s: draw(st.integers(1, 4)) for s in held},
+        "fte": draw(st.sampled_from([1.0, 2.0, 0.5])),
+        "skills": {s: draw(st.sampled_from([3, 2, 4, 1])) for s in held},
         "cost_per_hour": draw(st.integers(0, 3)),
     }
     if draw(st.booleans()):
@@ -57,14 +59,18 @@ def _project(draw: st.DrawFn, j: int, skills: list[str], periods: int) -> dict[s
     phases = []
     for _ in range(draw(st.integers(1, 2))):
         demand = [
-            {"skill": s, "hours": draw(st.sampled_from([1, 2.5, 4, 6, 9])), "min_level": draw(st.integers(1, 2))}
+            {
+                "skill": s,
+                "hours": draw(st.sampled_from([2.5, 4, 1, 6, 9])),
+                "min_level": draw(st.sampled_from([1, 2, 3])),
+            }
             for s in draw(st.lists(st.sampled_from(skills), min_size=1, max_size=2, unique=True))
         ]
         phases.append({"periods": draw(st.integers(1, 2)), "demand": demand})
     length = sum(p["periods"] for p in phases)
     project: dict[str, Any] = {
         "id": f"p{j}",
-        "value": draw(st.integers(0, 100)),
+        "value": draw(st.integers(1, 100)),
         "cost": draw(st.integers(0, 100)),
         "scores": {"d1": draw(st.integers(0, 5)), "d2": draw(st.integers(0, 5))},
         "phases": phases,

@@ -22,7 +22,12 @@ def test_months_step_from_the_original_start_and_clamp_the_day():
     assert add_months(dt.date(2027, 1, 31), 2) == dt.date(2027, 3, 31)
     assert add_months(dt.date(2027, 11, 15), 3) == dt.date(2028, 2, 15)
     c = cal(start="2027-01-31", period="month")
-    assert c.starts[:4] == [dt.date(2027, 1, 31), dt.date(2027, 2, 28), dt.date(2027, 3, 31), dt.date(2027, 4, 30)]
+    assert c.starts[:4] == [
+        dt.date(2027, 1, 31),
+        dt.date(2027, 2, 28),
+        dt.date(2027, 3, 31),
+        dt.date(2027, 4, 30),
+    ]
     assert c.last_day(0) == dt.date(2027, 2, 27)
 
 
@@ -52,6 +57,9 @@ def test_dates_and_period_numbers_resolve_alike():
 def test_financial_year_of_a_period_uses_its_first_day():
     c = cal(start="2028-03-27", periods=3)  # weeks from 27 Mar, 3 Apr, 10 Apr
     assert [c.financial_year(t) for t in range(3)] == [2027, 2028, 2028]
-    assert PeriodCalendar(
-        Calendar.model_validate({"start": "2027-12-27", "periods": 2, "year_start": "01-01"})
-    ).financial_year(1) == 2028
+    assert (
+        PeriodCalendar(
+            Calendar.model_validate({"start": "2027-12-27", "periods": 2, "year_start": "01-01"})
+        ).financial_year(1)
+        == 2028
+    )

@@ -31,7 +31,9 @@ def test_greedy_plan_is_valid(scenario, plan):
 
 def test_over_allocated_person(scenario, plan):
     row = plan.assignments[0]
-    plan.assignments.append(Assignment(staff=row.staff, project=row.project, skill=row.skill, period=row.period, hours=40))
+    plan.assignments.append(
+        Assignment(staff=row.staff, project=row.project, skill=row.skill, period=row.period, hours=40)
+    )
     found = messages(scenario, plan)
     assert any(f"'{row.staff}' is over capacity in period {row.period}" in m for m in found)
 
@@ -56,7 +58,9 @@ def test_broken_dependency(scenario, plan):
     pacs.start_period, pacs.finish_period = 2, 14
     pacs.start = pacs.finish = None
     found = messages(scenario, plan)
-    assert any("'pacs' starts in period 2, before 'network' finishes (period 6) plus lag 0" in m for m in found)
+    assert any(
+        "'pacs' starts in period 2, before 'network' finishes (period 6) plus lag 0" in m for m in found
+    )
     assert any("before its earliest start (period 9)" in m for m in found)
 
 
@@ -87,8 +91,12 @@ def test_budget_exceeded(scenario, plan):
 
 def test_assignment_to_inactive_project_period(scenario, plan):
     row = plan.assignments[0]
-    plan.assignments.append(Assignment(staff=row.staff, project=row.project, skill=row.skill, period=25, hours=1))
-    assert any(f"'{row.project}' is not selected and active in period 25" in m for m in messages(scenario, plan))
+    plan.assignments.append(
+        Assignment(staff=row.staff, project=row.project, skill=row.skill, period=25, hours=1)
+    )
+    assert any(
+        f"'{row.project}' is not selected and active in period 25" in m for m in messages(scenario, plan)
+    )
 
 
 def test_wrong_start_date(scenario, plan):

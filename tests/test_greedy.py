@@ -16,7 +16,7 @@ def plan_dict(plan) -> dict:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_every_greedy_plan_passes_both_checkers(data):
-    scenario, problems = validate(data)
+    scenario, _ = validate(data)
     if scenario is None:  # e.g. a mandatory chain the random draw made impossible
         return
     plan = solve(scenario, solver="greedy")
@@ -33,8 +33,18 @@ def test_multi_skilled_person_is_not_counted_twice():
     data = tiny(
         staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3, "dev": 3}}],
         projects=[
-            {"id": "a", "value": 10, "latest_finish": 0, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 8}]}]},
-            {"id": "b", "value": 5, "latest_finish": 0, "phases": [{"periods": 1, "demand": [{"skill": "dev", "hours": 8}]}]},
+            {
+                "id": "a",
+                "value": 10,
+                "latest_finish": 0,
+                "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 8}]}],
+            },
+            {
+                "id": "b",
+                "value": 5,
+                "latest_finish": 0,
+                "phases": [{"periods": 1, "demand": [{"skill": "dev", "hours": 8}]}],
+            },
         ],
     )
     plan = solve(data, solver="greedy")
@@ -59,7 +69,12 @@ def test_mandatory_projects_go_first_even_if_worth_less():
         staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3}}],
         projects=[
             {"id": "big", "value": 100, "phases": [{"periods": 6, "demand": [{"skill": "ba", "hours": 8}]}]},
-            {"id": "must", "value": 1, "mandatory": True, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 5}]}]},
+            {
+                "id": "must",
+                "value": 1,
+                "mandatory": True,
+                "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 5}]}],
+            },
         ],
     )
     plan = solve(data, solver="greedy")
@@ -70,8 +85,18 @@ def test_predecessor_out_means_successor_out_with_dependency_explanation():
     data = tiny(
         staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3}}],
         projects=[
-            {"id": "a", "value": 1, "cost": 50, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}]},
-            {"id": "b", "value": 9, "depends_on": ["a"], "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}]},
+            {
+                "id": "a",
+                "value": 1,
+                "cost": 50,
+                "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}],
+            },
+            {
+                "id": "b",
+                "value": 9,
+                "depends_on": ["a"],
+                "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}],
+            },
         ],
         policy={"budget": {"total": 10}},
     )
@@ -85,7 +110,12 @@ def test_predecessors_are_placed_first_and_lag_respected():
     data = tiny(
         projects=[
             {"id": "a", "value": 1, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}]},
-            {"id": "b", "value": 9, "depends_on": [{"project": "a", "lag": 2}], "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}]},
+            {
+                "id": "b",
+                "value": 9,
+                "depends_on": [{"project": "a", "lag": 2}],
+                "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 1}]}],
+            },
         ],
     )
     plan = solve(data, solver="greedy")
@@ -96,8 +126,18 @@ def test_mandatory_work_that_cannot_fit_gives_a_plan_with_conflicts():
     data = tiny(
         staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3}}],
         projects=[
-            {"id": "a", "mandatory": True, "start": 0, "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 8}]}]},
-            {"id": "b", "mandatory": True, "latest_finish": 1, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 8}]}]},
+            {
+                "id": "a",
+                "mandatory": True,
+                "start": 0,
+                "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 8}]}],
+            },
+            {
+                "id": "b",
+                "mandatory": True,
+                "latest_finish": 1,
+                "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 8}]}],
+            },
         ],
     )
     plan = solve(data, solver="greedy")
@@ -111,7 +151,12 @@ def test_budget_by_year_is_respected():
     data = tiny(
         calendar={"start": "2028-03-20", "periods": 4, "fte_hours": 10},
         projects=[
-            {"id": "a", "value": 10, "cost": 40, "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 1}]}]},
+            {
+                "id": "a",
+                "value": 10,
+                "cost": 40,
+                "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 1}]}],
+            },
         ],
         policy={"budget": {"by_year": {"2027": 10, "2028": 100}}},
     )

@@ -24,7 +24,9 @@ def test_capacity_is_fte_times_hours_times_ceiling():
 
 def test_leave_reduces_capacity_pro_rata_by_weekdays_across_periods():
     # Wed 7 Apr to Tue 13 Apr 2027: 3 weekdays in week 0, 2 in week 1; a weekend day is free.
-    staff = [{"id": "ann", "fte": 1.0, "skills": {"ba": 1}, "leave": [{"from": "2027-04-07", "to": "2027-04-13"}]}]
+    staff = [
+        {"id": "ann", "fte": 1.0, "skills": {"ba": 1}, "leave": [{"from": "2027-04-07", "to": "2027-04-13"}]}
+    ]
     d = data_of(staff=staff, projects=[])
     assert hours(d.capacity[0]) == [4.0, 6.0, 10.0, 10.0, 10.0, 10.0]
 
@@ -38,7 +40,11 @@ def test_overlapping_leave_counts_each_day_once():
 def test_month_calendar_leave_share_uses_that_months_weekdays():
     # April 2027 has 22 weekdays; 11 days of leave is half the month.
     staff = [{"id": "ann", "skills": {"ba": 1}, "leave": [{"from": "2027-04-01", "to": "2027-04-15"}]}]
-    d = data_of(calendar={"start": "2027-04-01", "period": "month", "periods": 3, "fte_hours": 150}, staff=staff, projects=[])
+    d = data_of(
+        calendar={"start": "2027-04-01", "period": "month", "periods": 3, "fte_hours": 150},
+        staff=staff,
+        projects=[],
+    )
     assert hours(d.capacity[0]) == [75.0, 150.0, 150.0]
 
 
@@ -59,7 +65,10 @@ def test_demand_classes_are_skill_and_level_and_fte_converts_to_hours():
         {
             "id": "p",
             "phases": [
-                {"periods": 1, "demand": [{"skill": "ba", "fte": 0.3}, {"skill": "ba", "hours": 2, "min_level": 3}]},
+                {
+                    "periods": 1,
+                    "demand": [{"skill": "ba", "fte": 0.3}, {"skill": "ba", "hours": 2, "min_level": 3}],
+                },
                 {"periods": 2, "demand": [{"skill": "dev", "hours": 1.25}]},
             ],
         }
@@ -93,7 +102,12 @@ def test_staff_with_the_same_eligibility_are_grouped_and_mapped_back():
 
 def test_windows_in_periods_from_dates_and_numbers():
     projects = [
-        {"id": "a", "earliest_start": "2027-04-14", "latest_finish": 4, "phases": [{"periods": 2, "demand": []}]},
+        {
+            "id": "a",
+            "earliest_start": "2027-04-14",
+            "latest_finish": 4,
+            "phases": [{"periods": 2, "demand": []}],
+        },
         {"id": "b", "start": "2027-04-19", "phases": [{"periods": 1, "demand": []}]},
     ]
     d = data_of(projects=projects)
@@ -104,7 +118,12 @@ def test_windows_in_periods_from_dates_and_numbers():
 def test_predecessors_of_mandatory_projects_become_mandatory():
     projects = [
         {"id": "a", "phases": [{"periods": 1}]},
-        {"id": "b", "mandatory": True, "depends_on": [{"project": "a", "lag": 1}], "phases": [{"periods": 1}]},
+        {
+            "id": "b",
+            "mandatory": True,
+            "depends_on": [{"project": "a", "lag": 1}],
+            "phases": [{"periods": 1}],
+        },
     ]
     d = data_of(projects=projects)
     assert d.mandatory.tolist() == [True, True]

@@ -55,7 +55,9 @@ def test_dependency_cycle_is_named():
 
 
 def test_self_dependency():
-    assert problems(one_project(depends_on=["p"])) == {"projects[0].depends_on[0]": "error: 'p' cannot depend on itself"}
+    assert problems(one_project(depends_on=["p"])) == {
+        "projects[0].depends_on[0]": "error: 'p' cannot depend on itself"
+    }
 
 
 @pytest.mark.parametrize(
@@ -63,9 +65,21 @@ def test_self_dependency():
     [
         ([], "projects[0].phases", "error: must not be empty"),
         ([{"periods": 0}], "projects[0].phases[0].periods", "error: must be at least 1, not 0"),
-        ([{"periods": 1, "demand": [{"skill": "ba", "hours": -2}]}], "projects[0].phases[0].demand[0].hours", "error: must be at least 0.0, not -2"),
-        ([{"periods": 1, "demand": [{"skill": "ba"}]}], "projects[0].phases[0].demand[0]", "error: give exactly one of 'fte' or 'hours'"),
-        ([{"periods": 1, "demand": [{"skill": "ba", "fte": 1, "min_level": 6}]}], "projects[0].phases[0].demand[0].min_level", "error: must be at most 5, not 6"),
+        (
+            [{"periods": 1, "demand": [{"skill": "ba", "hours": -2}]}],
+            "projects[0].phases[0].demand[0].hours",
+            "error: must be at least 0.0, not -2",
+        ),
+        (
+            [{"periods": 1, "demand": [{"skill": "ba"}]}],
+            "projects[0].phases[0].demand[0]",
+            "error: give exactly one of 'fte' or 'hours'",
+        ),
+        (
+            [{"periods": 1, "demand": [{"skill": "ba", "fte": 1, "min_level": 6}]}],
+            "projects[0].phases[0].demand[0].min_level",
+            "error: must be at most 5, not 6",
+        ),
         ([{"periods": 1, "demand": []}], "projects[0].phases[0].demand", "warning: phase has no demand"),
     ],
 )
@@ -105,7 +119,9 @@ def test_fixed_start_outside_window():
 
 def test_dates_before_and_after_the_horizon():
     found = problems(one_project(earliest_start="2027-01-01", latest_finish=99))
-    assert found["projects[0].earliest_start"].startswith("error: date 2027-01-01 is before the calendar starts")
+    assert found["projects[0].earliest_start"].startswith(
+        "error: date 2027-01-01 is before the calendar starts"
+    )
     assert found["projects[0].latest_finish"].startswith("error: period 99 is after the horizon ends")
 
 
@@ -116,7 +132,10 @@ def test_mandatory_project_depending_on_one_that_cannot_be_planned():
     data["projects"][1]["depends_on"] = ["p1"]
     data["projects"][1]["mandatory"] = True
     found = problems(data)
-    assert found["projects[0]"] == "warning: 'p1' can never be selected: nobody has skill 'ba' at level 3 or above"
+    assert (
+        found["projects[0]"]
+        == "warning: 'p1' can never be selected: nobody has skill 'ba' at level 3 or above"
+    )
     assert found["projects[1]"] == (
         "error: mandatory project 'p2' cannot be planned: it depends on 'p1', which can never be planned"
     )

@@ -1,0 +1,135 @@
+"""The rules of a portfolio plan as CP-SAT constraints, one method per family."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from engine.problem import ProblemData
+from solvers.cpsat.variables import Variables
+from solvers.portfolio import labour_estimate
+
+MONEY_SCALE = 100  # budgets in hundredths of the currency unit
+
+
+class Constraints:
+    def __init__(self, model: cp_model.CpModel, data: ProblemData, v: Variables):
+        self.model, self.data, self.v = model, data, v
+        # Per period and class: the demand expression's terms (coefficient, literal).
+        self.demand_terms: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        for j in range(data.num_projects):
+            for s, x in v.starts[j].items():
+                for r in range(int(data.length[j])):
+                    for c, units in zip(data.project_classes[j], data.demand[j][r], strict=True):
+                        if units > 0:
+                            self.demand_terms[(s + r, int(c))].append((int(units), x))
+        self.shortfall: dict[tuple[int, int], cp_model.IntVar] = {}
+
+    def at_most_one_start(self) -> None:
+        """A project starts at most once."""
+        for starts in self.v.starts:
+            if len(starts) > 1:
+                self.model.add_at_most_one(starts.values())
+
+    def mandatory(
+        self, projects: list[int] | None = None, *, enforce: dict[int, cp_model.IntVar] | None = None
+    ) -> None:
+        """Mandatory and fixed-start projects are in every plan (optionally under an assumption literal)."""
+        for j in projects if projects is not None else np.flatnonzero(self.data.mandatory):
+            j = int(j)
+            constraint = self.model.add(self.v.selected(j) == 1)
+            if enforce is not None:
+                constraint.only_enforce_if(enforce[j])
+
+    def dependencies(self) -> None:
+        """A project starts no earlier than lag periods after each predecessor finishes.
+
+        Time-indexed and without big-M: starting j at s needs the predecessor to have
+        started by s - length - lag. It also keeps a project out when its predecessor is.
+        """
+        data = self.data
+        for j in range(data.num_projects):
+            for pred, lag in data.predecessors[j]:
+                gap = int(data.length[pred]) + lag
+                early = sorted(self.v.starts[pred].items())
+                for s, x in self.v.starts[j].items():
+                    ready = [y for sp, y in early if sp + gap <= s]
+                    self.model.add(x <= sum(ready)) if ready else self.model.add(x == 0)
+
+    def capacity(self, *, soft: bool = False) -> None:
+        """In every period, demand per class flows to groups that qualify, within capacity.
+
+        Exact with multi-skilled people: a group's hours are shared by all classes it
+        serves. With ``soft``, unmet demand is allowed and recorded in ``shortfall``.
+        """
+        by_period: dict[int, list[int]] = defaultdict(list)
+        for t, c in self.demand_terms:
+            by_period[t].append(c)
+        for t, classes in sorted(by_period.items()):
+            self._period_capacity(t, sorted(classes), soft)
+
+    def _period_capacity(self, t: int, classes: list[int], soft: bool) -> None:
+        data, model = self.data, self.model
+        flows_into: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        most_into: dict[int, int] = defaultdict(int)  # the most the flows into a group could carry
+        for c in classes:
+            terms = self.demand_terms[(t, c)]
+            top = sum(u for u, _ in terms)
+            served: list[cp_model.IntVar] = []
+            for g in (int(g) for g in np.flatnonzero(data.group_eligible[:, c])):
+                most = int(min(top, data.group_capacity[g, t]))
+                if most > 0:
+                    served.append(model.new_int_var(0, most, f"f[{t},{c},{g}]"))
+                    flows_into[g].append(served[-1])
+                    most_into[g] += most
+            if soft:
+                self.shortfall[(t, c)] = model.new_int_var(0, top, f"short[{t},{c}]")
+                served.append(self.shortfall[(t, c)])
+            model.add(sum(served) == sum(u * x for u, x in terms))
+        for g, flows in flows_into.items():
+            if most_into[g] > data.group_capacity[g, t]:  # otherwise it cannot bind
+                model.add(sum(flows) <= int(data.group_capacity[g, t]))
+
+    def budget(self) -> None:
+        """Selected projects' cost (and labour, if counted) within the total, per period and per year."""
+        data = self.data
+        budget = data.scenario.policy.budget
+        if budget is None:
+            return
+        labour = labour_estimate(data) if data.include_labour else None
+        per_period: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        total_terms = []
+        for j in range(data.num_projects):
+            cost = np.full(int(data.length[j]), data.cost[j] / data.length[j])
+            if labour is not None:
+                cost = cost + labour[j]
+            for s, x in self.v.starts[j].items():
+                total_terms.append((_money(cost.sum()), x))
+                for r, amount in enumerate(cost):
+                    per_period[s + r].append((_money(amount), x))
+        if data.total_budget is not None:
+            self._cap(total_terms, data.total_budget)
+        if data.period_cost_cap is not None:
+            for t, cap in enumerate(data.period_cost_cap):
+                self._cap(per_period.get(t, []), float(cap))
+        if data.year_of_period is not None:
+            for y, (_, cap) in enumerate(data.year_caps):
+                terms = [
+                    term
+                    for t in np.flatnonzero(data.year_of_period == y)
+                    for term in per_period.get(int(t), [])
+                ]
+                self._cap(terms, cap)
+
+    def _cap(self, terms: list[tuple[int, cp_model.IntVar]], cap: float) -> None:
+        limit = math.floor(cap * MONEY_SCALE + 1e-6)
+        if sum(a for a, _ in terms) > limit:
+            self.model.add(sum(a * x for a, x in terms) <= limit)
+
+
+def _money(amount: float) -> int:
+    """Costs rounded up, budgets down: the model never lets a plan go over."""
+    return math.ceil(amount * MONEY_SCALE - 1e-6)
