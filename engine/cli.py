@@ -141,34 +141,81 @@ def _sparkline(values: list[float]) -> str:
 @app.command()
 def solve(
     scenario: ScenarioArg,
-    solver: Annotated[str, typer.Option(help="greedy")] = "greedy",
+    solver: Annotated[
+        str, typer.Option(help="cp-sat (the optimiser) or greedy (the ranking baseline).")
+    ] = "cp-sat",
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Seconds (default: policy.time_limit_s).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: policy.seed).")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the plan (JSON) here.")] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress or summary; for scripts.")
+    deterministic: Annotated[
+        bool, typer.Option("--deterministic", help="Same input and seed, same plan, whatever the load.")
     ] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the plan (JSON) here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables; for scripts.")] = False,
 ) -> None:
     """Choose projects and starts within capacity and budget, and assign staff."""
-    from engine.io import write_plan
+    from engine.io import plan_json, write_plan
     from engine.solve import solve as run
 
-    plan = run(_load(scenario), solver=solver, time_limit=time_limit, seed=seed)
+    loaded = _load(scenario)
+    limit = loaded.policy.time_limit_s if time_limit is None else time_limit
+    options = {"solver": solver, "time_limit": time_limit, "seed": seed, "deterministic": deterministic}
+    if quiet or solver == "greedy":
+        plan = run(loaded, **options)  # type: ignore[arg-type]
+    else:
+        with _SolveProgress(limit) as progress:
+            plan = run(loaded, on_progress=progress.update, **options)  # type: ignore[arg-type]
     if output is not None:
         write_plan(plan, output)
-    if not quiet:
+    if quiet:
+        if output is None:
+            sys.stdout.write(plan_json(plan))
+    else:
         out.print(plan.summary(), highlight=False)
         out.print(_plan_table(plan))
         if output is not None:
             out.print(f"plan written to {output}")
-    if output is None and quiet:
-        from engine.io import plan_json
-
-        sys.stdout.write(plan_json(plan))
     if plan.status in ("infeasible", "unknown"):
         raise typer.Exit(1)
+
+
+class _SolveProgress:
+    """A live line while the optimiser runs: time used, best plan so far, bound and gap."""
+
+    def __init__(self, time_limit: float):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("optimising"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}"),
+            console=err,
+            transient=True,
+        )
+        self.time_limit = time_limit
+        self.task = self.progress.add_task("solve", total=time_limit, status="looking for a first plan")
+
+    def __enter__(self) -> _SolveProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, event: dict[str, float]) -> None:
+        incumbent, bound, gap = event["incumbent"], event["bound"], event["gap"]
+        parts = []
+        if incumbent == incumbent:  # not NaN
+            parts.append(f"best {incumbent:,.0f}")
+        if bound == bound:
+            parts.append(f"bound {bound:,.0f}")
+        if gap == gap:
+            parts.append(f"gap {gap:.2%}")
+        self.progress.update(
+            self.task, completed=min(event["elapsed"], self.time_limit), status="  ".join(parts)
+        )
 
 
 def _plan_table(plan) -> Table:

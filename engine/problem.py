@@ -64,6 +64,7 @@ class ProblemData:
     project_classes: list[np.ndarray]  # per project: the classes it needs
     demand: list[np.ndarray]  # per project: (length, len(project_classes[j])) units
     earliest: np.ndarray  # first allowed start period
+    delay_from: np.ndarray  # earliest_start as given (0 if none): cost of delay counts from here
     latest: np.ndarray  # last allowed start period (may be < earliest: never fits)
     fixed: np.ndarray  # bool
     mandatory: np.ndarray  # bool, includes fixed starts
@@ -119,7 +120,7 @@ class ProblemData:
             return float(self.priority[j])
         if self.objective == "makespan":
             return 0.0
-        return float(self.value[j] - self.cost_of_delay[j] * (start - self.earliest[j]))
+        return float(self.value[j] - self.cost_of_delay[j] * (start - self.delay_from[j]))
 
 
 def priority_of(project: Project, scenario: Scenario) -> float:
@@ -164,6 +165,13 @@ def build(scenario: Scenario) -> ProblemData:
         project_classes=project_classes,
         demand=demand,
         earliest=np.array([w[0] for w in windows], dtype=np.int64),
+        delay_from=np.array(
+            [
+                0 if p.earliest_start is None else max(cal.resolve(p.earliest_start), 0)
+                for p in scenario.projects
+            ],
+            dtype=np.int64,
+        ),
         latest=np.array([w[1] for w in windows], dtype=np.int64),
         fixed=np.array([p.start is not None for p in scenario.projects], dtype=bool),
         mandatory=np.array(

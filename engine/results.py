@@ -72,7 +72,7 @@ def _selected(data: ProblemData, j: int, s: int) -> ProjectResult:
         start=data.calendar.first_day(s),
         finish=data.calendar.last_day(finish - 1),
         value=float(data.value[j]),
-        delay_cost=float(data.cost_of_delay[j] * (s - data.earliest[j])),
+        delay_cost=float(data.cost_of_delay[j] * (s - data.delay_from[j])),
         priority=round(float(data.priority[j]), 4),
     )
 

@@ -3,80 +3,135 @@
 With multi-skilled people a per-skill sum is wrong (one analyst who also tests cannot
 do both at once), so the check is a max-flow from demand classes to the groups that
 qualify for them. :class:`PeriodLoad` keeps a feasible flow for the work already
-committed and tries a cheap greedy extension before falling back to a full max-flow.
+committed and tries, in order: a cheap necessary test (each class alone within the
+capacity that could serve it), a greedy extension of the current flow, and only then a
+full max-flow.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 import numpy as np
 from ortools.graph.python import max_flow
 
 
+class Network:
+    """The class-to-group arcs, built once and shared by every period."""
+
+    def __init__(self, eligible: np.ndarray):
+        self.eligible = eligible
+        self.num_groups, self.num_classes = eligible.shape
+        self.g_idx, self.c_idx = np.nonzero(eligible)
+        n_c, n_g = self.num_classes, self.num_groups
+        self.source, self.sink = n_c + n_g, n_c + n_g + 1
+        self.tails = np.concatenate([np.full(n_c, self.source), self.c_idx, n_c + np.arange(n_g)]).astype(
+            np.int32
+        )
+        self.heads = np.concatenate([np.arange(n_c), n_c + self.g_idx, np.full(n_g, self.sink)]).astype(
+            np.int32
+        )
+        self.middle = np.arange(n_c, n_c + len(self.c_idx))
+        # Fill specialists first, keeping flexible (many-skilled) groups free for later.
+        order = np.argsort(eligible.sum(axis=1), kind="stable")
+        self.groups_for = [order[eligible[order, c]] for c in range(n_c)]
+
+    def route(self, demand: np.ndarray, capacity: np.ndarray) -> tuple[int, np.ndarray]:
+        """Max-flow of ``demand`` (classes,) into ``capacity`` (groups,): hours served and
+        the flow as a (classes, groups) matrix."""
+        flow = np.zeros((self.num_classes, self.num_groups), dtype=np.int64)
+        total = int(demand.sum())
+        if total == 0:
+            return 0, flow
+        caps = np.concatenate([demand, np.full(len(self.c_idx), total), capacity]).astype(np.int64)
+        solver = max_flow.SimpleMaxFlow()
+        solver.add_arcs_with_capacity(self.tails, self.heads, caps)
+        if solver.solve(self.source, self.sink) != solver.OPTIMAL:  # pragma: no cover - small ints
+            raise RuntimeError("max-flow failed")
+        flow[self.c_idx, self.g_idx] = solver.flows(self.middle)
+        return int(solver.optimal_flow()), flow
+
+    def fill_greedily(self, demand: np.ndarray, residual: np.ndarray) -> np.ndarray | None:
+        """A flow of ``demand`` into ``residual`` capacity, specialists first, or None if
+        this quick (sufficient, not necessary) method does not find one."""
+        residual = residual.astype(np.int64).copy()
+        flow = np.zeros((self.num_classes, self.num_groups), dtype=np.int64)
+        for c in np.flatnonzero(demand):
+            groups = self.groups_for[c]
+            free = residual[groups]
+            before = np.cumsum(free) - free  # what the earlier groups in the order can take
+            take = np.clip(int(demand[c]) - before, 0, free)
+            if take.sum() < demand[c]:
+                return None
+            flow[c, groups] = take
+            residual[groups] -= take
+        return flow
+
+    def blocking_classes(self, demand: np.ndarray, capacity: np.ndarray) -> tuple[int, frozenset[int]]:
+        """Max-flow value and, when not all demand is served, a set S of classes whose
+        demand exceeds the capacity of every group that could serve them (Hall's condition
+        broken: the classes on the source side of a minimum cut)."""
+        total = int(demand.sum())
+        caps = np.concatenate([demand, np.full(len(self.c_idx), total), capacity]).astype(np.int64)
+        solver = max_flow.SimpleMaxFlow()
+        solver.add_arcs_with_capacity(self.tails, self.heads, caps)
+        solver.solve(self.source, self.sink)
+        served = int(solver.optimal_flow())
+        if served == total:
+            return served, frozenset()
+        side = solver.get_source_side_min_cut()
+        return served, frozenset(int(n) for n in side if n < self.num_classes)
+
+
 def route(demand: np.ndarray, capacity: np.ndarray, eligible: np.ndarray) -> tuple[int, np.ndarray]:
-    """Max-flow of ``demand`` (classes,) into ``capacity`` (groups,) along ``eligible``
-    (groups, classes). Returns the hours served and the flow as a (classes, groups) matrix.
-    """
-    num_classes, num_groups = len(demand), len(capacity)
-    flow = np.zeros((num_classes, num_groups), dtype=np.int64)
-    if demand.sum() == 0:
-        return 0, flow
-    g_idx, c_idx = np.nonzero(eligible)
-    source, sink = num_classes + num_groups, num_classes + num_groups + 1
-    tails = np.concatenate([np.full(num_classes, source), c_idx, num_classes + np.arange(num_groups)])
-    heads = np.concatenate([np.arange(num_classes), num_classes + g_idx, np.full(num_groups, sink)])
-    caps = np.concatenate([demand, np.full(len(c_idx), int(demand.sum())), capacity])
-    solver = max_flow.SimpleMaxFlow()
-    solver.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64))
-    if solver.solve(source, sink) != solver.OPTIMAL:  # pragma: no cover - inputs are small ints
-        raise RuntimeError("max-flow failed")
-    middle = np.arange(num_classes, num_classes + len(c_idx))
-    flow[c_idx, g_idx] = solver.flows(middle)
-    return int(solver.optimal_flow()), flow
+    """One-off max-flow; see :meth:`Network.route`."""
+    return Network(eligible).route(demand, capacity)
 
 
 class PeriodLoad:
     """The committed demand of one period and a flow that serves it."""
 
-    def __init__(self, capacity: np.ndarray, eligible: np.ndarray):
+    def __init__(self, capacity: np.ndarray, network: Network | np.ndarray):
+        self.network = network if isinstance(network, Network) else Network(network)
         self.capacity = capacity.astype(np.int64)
-        self.eligible = eligible
-        self.demand = np.zeros(eligible.shape[1], dtype=np.int64)
-        self.flow = np.zeros((eligible.shape[1], eligible.shape[0]), dtype=np.int64)
-        # Fill specialists first, keeping flexible (many-skilled) groups free for later.
-        self._group_order = np.argsort(eligible.sum(axis=1), kind="stable")
+        self.demand = np.zeros(self.network.num_classes, dtype=np.int64)
+        self.flow = np.zeros((self.network.num_classes, self.network.num_groups), dtype=np.int64)
+
+    @property
+    def eligible(self) -> np.ndarray:
+        return self.network.eligible
+
+    @cached_property
+    def reach(self) -> np.ndarray:
+        """Per class, all the capacity that could ever serve it."""
+        return self.capacity @ self.network.eligible
 
     def try_add(self, extra: np.ndarray) -> np.ndarray | None:
         """A flow serving the committed demand plus ``extra``, or None if none exists."""
+        total = self.demand + extra
+        if (total > self.reach).any():
+            return None
         flow = self._extend_greedily(extra)
         if flow is not None:
             return flow
-        total = self.demand + extra
-        served, flow = route(total, self.capacity, self.eligible)
+        served, flow = self.network.route(total, self.capacity)
         return flow if served == int(total.sum()) else None
 
     def commit(self, extra: np.ndarray, flow: np.ndarray) -> None:
         self.demand = self.demand + extra
         self.flow = flow
 
+    def release(self, gone: np.ndarray) -> None:
+        """Take demand out again; the remaining demand always still fits."""
+        self.demand = self.demand - gone
+        _, self.flow = self.network.route(self.demand, self.capacity)
+
     def shortfall(self, extra: np.ndarray) -> np.ndarray:
         """Per class, the units of committed demand plus ``extra`` that cannot be served."""
         total = self.demand + extra
-        _, flow = route(total, self.capacity, self.eligible)
+        _, flow = self.network.route(total, self.capacity)
         return total - flow.sum(axis=1)
 
     def _extend_greedily(self, extra: np.ndarray) -> np.ndarray | None:
-        residual = self.capacity - self.flow.sum(axis=0)
-        flow = self.flow.copy()
-        for c in np.flatnonzero(extra):
-            need = int(extra[c])
-            for g in self._group_order:
-                if need == 0:
-                    break
-                if self.eligible[g, c] and residual[g] > 0:
-                    take = min(need, int(residual[g]))
-                    flow[c, g] += take
-                    residual[g] -= take
-                    need -= take
-            if need:
-                return None
-        return flow
+        more = self.network.fill_greedily(extra, self.capacity - self.flow.sum(axis=0))
+        return None if more is None else self.flow + more

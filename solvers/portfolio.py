@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.problem import UNITS_PER_HOUR, ProblemData
-from solvers.flow import PeriodLoad, route
+from solvers.flow import Network, PeriodLoad
 
 BUDGET_TOL = 1e-9
 
@@ -42,9 +42,8 @@ class Portfolio:
 
     def __init__(self, data: ProblemData):
         self.data = data
-        self.loads = [
-            PeriodLoad(data.group_capacity[:, t], data.group_eligible) for t in range(data.num_periods)
-        ]
+        network = Network(data.group_eligible)
+        self.loads = [PeriodLoad(data.group_capacity[:, t], network) for t in range(data.num_periods)]
         self.starts: dict[int, int] = {}
         self.spent_period = np.zeros(data.num_periods)
         self.labour = labour_estimate(data) if data.include_labour else None
@@ -98,9 +97,7 @@ class Portfolio:
     def remove(self, j: int) -> None:
         s = self.starts.pop(j)
         for r in range(int(self.data.length[j])):
-            load = self.loads[s + r]
-            load.demand = load.demand - self._extra(j, r)
-            _, load.flow = route(load.demand, load.capacity, load.eligible)
+            self.loads[s + r].release(self._extra(j, r))
         self.spent_period[s : s + int(self.data.length[j])] -= self.period_cost(j)
 
     def shortfall(self, j: int, s: int) -> np.ndarray:
@@ -123,7 +120,7 @@ class Portfolio:
             for j, s in starts.items():
                 if s <= t < s + int(data.length[j]):
                     load.demand = load.demand + portfolio._extra(j, t - s)
-            _, load.flow = route(load.demand, load.capacity, load.eligible)
+            _, load.flow = load.network.route(load.demand, load.capacity)
         for j, s in starts.items():
             portfolio.spent_period[s : s + int(data.length[j])] += portfolio.period_cost(j)
         portfolio.starts = dict(starts)

@@ -79,6 +79,11 @@ def _project(draw: st.DrawFn, j: int, skills: list[str], periods: int) -> dict[s
         project["earliest_start"] = draw(st.integers(0, periods - length))
     if draw(st.booleans()):
         project["cost_of_delay"] = draw(st.integers(0, 20))
+    kind = draw(st.integers(0, 7))  # now and then a mandatory or in-flight project
+    if kind == 0:
+        project["mandatory"] = True
+    elif kind == 1:
+        project["start"] = draw(st.integers(project.get("earliest_start", 0), periods - length))
     return project
 
 

@@ -27,6 +27,7 @@ class Constraints:
                         if units > 0:
                             self.demand_terms[(s + r, int(c))].append((int(units), x))
         self.shortfall: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.flows: dict[tuple[int, int, int], cp_model.IntVar] = {}  # (period, class, group)
 
     def at_most_one_start(self) -> None:
         """A project starts at most once."""
@@ -82,7 +83,8 @@ class Constraints:
             for g in (int(g) for g in np.flatnonzero(data.group_eligible[:, c])):
                 most = int(min(top, data.group_capacity[g, t]))
                 if most > 0:
-                    served.append(model.new_int_var(0, most, f"f[{t},{c},{g}]"))
+                    self.flows[(t, c, g)] = model.new_int_var(0, most, f"f[{t},{c},{g}]")
+                    served.append(self.flows[(t, c, g)])
                     flows_into[g].append(served[-1])
                     most_into[g] += most
             if soft:
@@ -92,6 +94,21 @@ class Constraints:
         for g, flows in flows_into.items():
             if most_into[g] > data.group_capacity[g, t]:  # otherwise it cannot bind
                 model.add(sum(flows) <= int(data.group_capacity[g, t]))
+
+    def hall(self, sets: set[frozenset[int]]) -> None:
+        """In every period, each set of classes needs no more than the groups able to serve
+        any of them can give (see ``hall``); only cuts that could ever bind are added."""
+        data = self.data
+        by_period: dict[int, list[int]] = defaultdict(list)
+        for t, c in self.demand_terms:
+            by_period[t].append(c)
+        for t, classes_now in by_period.items():
+            present = set(classes_now)
+            for classes in sets:
+                terms = [term for c in classes if c in present for term in self.demand_terms[(t, c)]]
+                cap = int(data.group_capacity[data.group_eligible[:, sorted(classes)].any(axis=1), t].sum())
+                if terms and sum(u for u, _ in terms) > cap:
+                    self.model.add(sum(u * x for u, x in terms) <= cap)
 
     def budget(self) -> None:
         """Selected projects' cost (and labour, if counted) within the total, per period and per year."""

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
 from solvers.cpsat.constraints import Constraints
+from solvers.cpsat.hall import ClassSet
 from solvers.cpsat.objective import Objective, set_objective
 from solvers.cpsat.variables import Variables
 
 
-@dataclass
 class PortfolioModel:
-    data: ProblemData
-    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    """The CP-SAT model of a portfolio.
 
-    def __post_init__(self) -> None:
-        self.vars = Variables(self.model, self.data)
-        self.rules = Constraints(self.model, self.data, self.vars)
+    With ``hall_sets`` capacity is written as Hall cuts over those class sets (a model of
+    start decisions only, exact once the sets suffice); without, as explicit flows to
+    staff groups (exact, but far harder for CP-SAT's search).
+    """
+
+    def __init__(self, data: ProblemData, hall_sets: set[ClassSet] | None = None):
+        self.data = data
+        self.model = cp_model.CpModel()
+        self.vars = Variables(self.model, data)
+        self.rules = Constraints(self.model, data, self.vars)
         self.rules.at_most_one_start()
         self.rules.mandatory()
         self.rules.dependencies()
-        self.rules.capacity()
+        if hall_sets is None:
+            self.rules.capacity()
+        else:
+            self.rules.hall(hall_sets)
         self.rules.budget()
-        self.objective: Objective = set_objective(self.model, self.data, self.vars)
+        self.objective: Objective = set_objective(self.model, data, self.vars)
 
     def hint(self, starts: dict[int, int]) -> None:
         """Start the search from a known plan (e.g. the greedy one)."""
@@ -34,7 +41,7 @@ class PortfolioModel:
             for s, x in options.items():
                 self.model.add_hint(x, starts.get(j) == s)
 
-    def starts_in(self, solver: cp_model.CpSolver) -> dict[int, int]:
+    def starts_in(self, solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback) -> dict[int, int]:
         """The start chosen for each selected project in the solver's solution."""
         return {
             j: s

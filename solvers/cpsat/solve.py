@@ -1,12 +1,15 @@
-"""Running CP-SAT on the portfolio model: warm start, limits, progress, determinism.
+"""Running CP-SAT on the portfolio: lazy capacity cuts, warm start, limits, progress.
 
-The greedy plan is both the warm start and a floor: the answer is never worse than it.
-After the solve, a left shift moves each project to its earliest start that still fits,
-so ties go to earlier starts without weighing the objective down with tie-break terms.
+The search is a short loop. CP-SAT solves a model of start decisions with capacity as
+Hall cuts (see ``hall``); every solution it reports is checked exactly by max-flow; the
+class sets where a solution breaks capacity become new cuts, and the model is solved
+again, warm-started from the best exact plan so far. The greedy plan is that first warm
+start and also a floor: the answer is never worse than it. A final left shift moves each
+project to its earliest start that still fits, so ties go to earlier starts.
 
-Deterministic mode runs CP-SAT's portfolio of workers interleaved in one thread under a
-*deterministic* time limit, so the same input and seed give the same plan on any machine
-load.
+Deterministic mode runs CP-SAT's workers interleaved in one thread under a
+*deterministic* time budget, so the same input and seed give the same plan whatever the
+machine load.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
 from solvers.cpsat.conflicts import find_conflicts
+from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import schedule_objective, solve_greedy
 from solvers.portfolio import Portfolio, Schedule
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, float]], None]
+MIN_ROUND_SHARE = float(os.environ.get("CAPACITY_MIN_ROUND", "0.1"))
 
 
 def solve_cpsat(
@@ -38,105 +43,164 @@ def solve_cpsat(
     relative_gap: float | None = None,
     workers: int | None = None,
 ) -> Schedule:
-    """The best schedule CP-SAT finds within ``time_limit`` seconds, never below greedy."""
-    started = time.perf_counter()
+    """The best schedule found within ``time_limit`` seconds; never below the greedy one."""
+    budget = _Budget(time_limit, deterministic)
     greedy = solve_greedy(data)
-    pm = PortfolioModel(data)
+    search = _Search(data, on_progress, budget.started)
     if greedy.status == "feasible":
-        pm.hint(greedy.starts)
-    solver = _solver(
-        data, time_limit - (time.perf_counter() - started), seed, deterministic, relative_gap, workers
-    )
-    reporter = _Reporter(pm, started, on_progress)
-    solver.best_bound_callback = reporter.on_bound
-    status = solver.solve(pm.model, reporter)
-    log.info("cp-sat: %s in %.2f s", solver.status_name(status), solver.wall_time)
-    if status == cp_model.INFEASIBLE:
-        return Schedule(
-            starts={},
-            status="infeasible",
-            conflicts=find_conflicts(data, time_limit=max(2.0, time_limit / 4)),
-        )
-    if status == cp_model.MODEL_INVALID:  # pragma: no cover - a bug in the model, not the input
-        raise RuntimeError(f"invalid CP-SAT model: {pm.model.validate()}")
-    bound = _bound(pm, solver, status)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        starts = left_shift(data, pm.starts_in(solver))
-        if greedy.status != "feasible" or schedule_objective(data, starts) >= schedule_objective(
-            data, greedy.starts
-        ):
-            return Schedule(
-                starts=starts, status="optimal" if status == cp_model.OPTIMAL else "feasible", bound=bound
-            )
-    if greedy.status == "feasible":  # CP-SAT found nothing better in time
-        return Schedule(starts=greedy.starts, status="feasible", bound=bound, notes=["greedy plan kept"])
-    return greedy  # no plan found by either: greedy's conflicts say what stood in the way
+        search.offer(greedy.starts)
+    sets, check = initial_sets(data), FlowCheck(data)
+    gap = data.scenario.policy.relative_gap if relative_gap is None else relative_gap
+    while True:
+        pm = PortfolioModel(data, sets)
+        if search.best is not None:
+            pm.hint(search.best)
+        solver = _solver(budget, seed, gap, workers)
+        found = _Solutions(pm, check, search, sets)
+        found.min_round = MIN_ROUND_SHARE * budget.left()
+        solver.best_bound_callback = lambda b, pm=pm: search.bound_from(pm.objective, b)
+        status = solver.solve(pm.model, found)
+        budget.spend(solver.deterministic_time)
+        if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio
+            return _infeasible(data, budget)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found.consider(pm.starts_in(solver))
+            search.bound_from(pm.objective, solver.best_objective_bound)
+        new_sets = found.violated - sets
+        log.info("cp-sat round: %s, %d new cuts", solver.status_name(status), len(new_sets))
+        if (status == cp_model.OPTIMAL and not found.last_broken) or not new_sets or budget.left() <= 0.05:
+            break
+        sets |= new_sets
+    return _finish(data, search, greedy, gap)
 
 
-def _solver(
-    data: ProblemData,
-    time_limit: float,
-    seed: int,
-    deterministic: bool,
-    gap: float | None,
-    workers: int | None,
-) -> cp_model.CpSolver:
+def _finish(data: ProblemData, search: _Search, greedy: Schedule, gap: float) -> Schedule:
+    if search.best is None:
+        return greedy  # nothing exact was found: greedy's conflicts say what stood in the way
+    starts = left_shift(data, search.best)
+    proven = search.proven(schedule_objective(data, starts), gap)
+    return Schedule(starts=starts, status="optimal" if proven else "feasible", bound=search.plan_bound())
+
+
+def _infeasible(data: ProblemData, budget: _Budget) -> Schedule:
+    conflicts = find_conflicts(data, time_limit=max(2.0, budget.limit / 4))
+    return Schedule(starts={}, status="infeasible", conflicts=conflicts)
+
+
+class _Budget:
+    """Time left: wall-clock, or CP-SAT's deterministic time in deterministic mode."""
+
+    def __init__(self, limit: float, deterministic: bool):
+        self.limit, self.deterministic = max(limit, 0.1), deterministic
+        self.started = time.perf_counter()
+        self.used = 0.0
+
+    def spend(self, deterministic_time: float) -> None:
+        self.used += deterministic_time
+
+    def left(self) -> float:
+        if self.deterministic:
+            return self.limit - self.used
+        return self.limit - (time.perf_counter() - self.started)
+
+
+def _solver(budget: _Budget, seed: int, gap: float, workers: int | None) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = seed
-    p.relative_gap_limit = data.scenario.policy.relative_gap if gap is None else gap
-    if deterministic:
+    p.relative_gap_limit = gap
+    left = max(budget.left(), 0.05)
+    if budget.deterministic:
         p.interleave_search = True
         p.num_workers = workers or 4
-        p.max_deterministic_time = max(time_limit, 0.1)
-        p.max_time_in_seconds = 30 * max(time_limit, 1.0)  # a safety net only
+        p.max_deterministic_time = left
+        p.max_time_in_seconds = 30 * budget.limit  # a safety net only
     else:
         p.num_workers = workers or max(2, os.cpu_count() or 2)
-        p.max_time_in_seconds = max(time_limit, 0.1)
+        p.max_time_in_seconds = left
     return solver
 
 
-def _bound(pm: PortfolioModel, solver: cp_model.CpSolver, status: cp_model.CpSolverStatus) -> float | None:
-    """The proven bound in plan units (loosened by the objective's rounding)."""
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    obj = pm.objective
-    bound = obj.to_plan(solver.best_objective_bound)
-    return bound - obj.slack if obj.minimise else bound + obj.slack
+class _Search:
+    """The best exact plan so far and the best proven bound, reported as they improve."""
 
+    def __init__(self, data: ProblemData, on_progress: Progress | None, started: float):
+        self.data, self.on_progress, self.started = data, on_progress, started
+        self.minimise = data.objective == "makespan"
+        self.best: dict[int, int] | None = None
+        self.best_value: float | None = None  # larger is better (makespan negated)
+        self.bound: float | None = None  # in the same orientation, loosened for rounding
 
-class _Reporter(cp_model.CpSolverSolutionCallback):
-    """Forwards incumbent, bound, gap and elapsed time to the progress callback."""
+    def offer(self, starts: dict[int, int]) -> None:
+        value = schedule_objective(self.data, starts)
+        if self.best_value is None or value > self.best_value + 1e-9:
+            self.best, self.best_value = dict(starts), value
+            self._report()
 
-    def __init__(self, pm: PortfolioModel, started: float, on_progress: Progress | None):
-        super().__init__()
-        self.pm, self.started, self.on_progress = pm, started, on_progress
-        self.incumbent: float | None = None
-        self.bound: float | None = None
+    def bound_from(self, objective: object, solver_bound: float) -> None:
+        from solvers.cpsat.objective import Objective
 
-    def on_solution_callback(self) -> None:
-        self.incumbent = self.pm.objective.to_plan(self.objective_value)
-        self.bound = self.pm.objective.to_plan(self.best_objective_bound)
-        self._report()
+        assert isinstance(objective, Objective)
+        plan_bound = objective.to_plan(solver_bound)
+        oriented = -(plan_bound - objective.slack) if objective.minimise else plan_bound + objective.slack
+        if self.bound is None or oriented < self.bound:
+            self.bound = oriented
+            self._report()
 
-    def on_bound(self, bound: float) -> None:
-        self.bound = self.pm.objective.to_plan(bound)
-        self._report()
+    def proven(self, value: float, gap: float) -> bool:
+        if self.bound is None:
+            return False
+        return self.bound - value <= max(gap * max(abs(self.bound), abs(value)), 1e-6 + _rounding(self.data))
+
+    def plan_bound(self) -> float | None:
+        return None if self.bound is None else (-self.bound if self.minimise else self.bound)
 
     def _report(self) -> None:
         if self.on_progress is None:
             return
+        sign = -1 if self.minimise else 1
+        incumbent = float("nan") if self.best_value is None else sign * self.best_value
+        bound = float("nan") if self.bound is None else sign * self.bound
         gap = float("nan")
-        if self.incumbent is not None and self.bound is not None:
-            gap = abs(self.bound - self.incumbent) / max(abs(self.bound), abs(self.incumbent), 1e-9)
+        if self.best_value is not None and self.bound is not None:
+            gap = max(self.bound - self.best_value, 0.0) / max(abs(self.bound), abs(self.best_value), 1e-9)
         self.on_progress(
             {
-                "incumbent": float("nan") if self.incumbent is None else self.incumbent,
-                "bound": float("nan") if self.bound is None else self.bound,
+                "incumbent": incumbent,
+                "bound": bound,
                 "gap": gap,
                 "elapsed": time.perf_counter() - self.started,
             }
         )
+
+
+def _rounding(data: ProblemData) -> float:
+    """How far rounding the objective to CP-SAT integers can move it (see ``objective``)."""
+    return 0.0 if data.objective == "makespan" else data.num_projects * 0.01
+
+
+class _Solutions(cp_model.CpSolverSolutionCallback):
+    """Checks each CP-SAT solution exactly; keeps exact ones, collects broken cut sets."""
+
+    def __init__(self, pm: PortfolioModel, check: FlowCheck, search: _Search, known: set[ClassSet]):
+        super().__init__()
+        self.pm, self.check, self.search, self.known = pm, check, search, known
+        self.violated: set[ClassSet] = set()
+        self.last_broken = False
+        self.min_round = 0.0  # seconds a round runs before new cuts may cut it short
+
+    def on_solution_callback(self) -> None:
+        self.consider(self.pm.starts_in(self))
+        if self.violated - self.known and self.wall_time >= self.min_round:
+            self.stop_search()  # cut it off now rather than search a model known to be loose
+
+    def consider(self, starts: dict[int, int]) -> None:
+        broken = self.check.violations(starts)
+        self.last_broken = bool(broken)
+        if broken:
+            self.violated |= broken
+        else:
+            self.search.offer(starts)
 
 
 def left_shift(data: ProblemData, starts: dict[int, int]) -> dict[int, int]:

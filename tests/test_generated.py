@@ -1,0 +1,35 @@
+"""Greedy plans on generated portfolios, from a handful of projects up to size M
+(150 projects, 400 staff, 52 weeks), pass both the engine's checker and the oracle."""
+
+import pytest
+
+from benchmarks.generator import Size, generate
+from engine import check_plan, parse_scenario, solve
+from tests import oracle
+
+
+@pytest.mark.parametrize(
+    ("size", "seed"),
+    [
+        (Size(projects=4, staff=5, skills=3, periods=10), 0),
+        (Size(projects=12, staff=20, skills=5, periods=20), 1),
+        ("S", 2),
+        ("M", 3),
+    ],
+)
+def test_greedy_plans_on_generated_portfolios_are_valid(size, seed):
+    raw = generate(size, seed=seed)
+    scenario = parse_scenario(raw)
+    plan = solve(scenario, solver="greedy")
+    assert plan.status == "feasible"
+    assert plan.metrics.selected > 0
+    assert check_plan(scenario, plan) == []
+    assert oracle.check(raw, plan.model_dump(mode="json")) == []
+
+
+def test_month_calendar_portfolio():
+    raw = generate(Size(projects=10, staff=15, skills=4, periods=12), seed=4, period="month")
+    scenario = parse_scenario(raw)
+    plan = solve(scenario, solver="greedy")
+    assert check_plan(scenario, plan) == []
+    assert oracle.check(raw, plan.model_dump(mode="json")) == []
