@@ -10,14 +10,18 @@ from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
 from solvers.cpsat.variables import Variables
-from solvers.portfolio import labour_estimate
+from solvers.portfolio import Portfolio, labour_estimate
 
 MONEY_SCALE = 100  # budgets in hundredths of the currency unit
 
 
 class Constraints:
-    def __init__(self, model: cp_model.CpModel, data: ProblemData, v: Variables):
-        self.model, self.data, self.v = model, data, v
+    def __init__(
+        self, model: cp_model.CpModel, data: ProblemData, v: Variables, base: Portfolio | None = None
+    ):
+        """``base`` holds projects already decided (for neighbourhood search): their demand
+        and spending count against capacity and budget, and they are not variables."""
+        self.model, self.data, self.v, self.base = model, data, v, base
         # Per period and class: the demand expression's terms (coefficient, literal).
         self.demand_terms: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         for j in range(data.num_projects):
@@ -54,6 +58,8 @@ class Constraints:
         data = self.data
         for j in range(data.num_projects):
             for pred, lag in data.predecessors[j]:
+                if self.base is not None and not self.v.starts[pred]:
+                    continue  # decided in the base: the caller restricted j's starts
                 gap = int(data.length[pred]) + lag
                 early = sorted(self.v.starts[pred].items())
                 for s, x in self.v.starts[j].items():
@@ -66,10 +72,12 @@ class Constraints:
         Exact with multi-skilled people: a group's hours are shared by all classes it
         serves. With ``soft``, unmet demand is allowed and recorded in ``shortfall``.
         """
-        by_period: dict[int, list[int]] = defaultdict(list)
+        by_period: dict[int, set[int]] = defaultdict(set)
         for t, c in self.demand_terms:
-            by_period[t].append(c)
+            by_period[t].add(c)
         for t, classes in sorted(by_period.items()):
+            if self.base is not None:
+                classes |= {int(c) for c in np.flatnonzero(self.base.loads[t].demand)}
             self._period_capacity(t, sorted(classes), soft)
 
     def _period_capacity(self, t: int, classes: list[int], soft: bool) -> None:
@@ -77,8 +85,9 @@ class Constraints:
         flows_into: dict[int, list[cp_model.IntVar]] = defaultdict(list)
         most_into: dict[int, int] = defaultdict(int)  # the most the flows into a group could carry
         for c in classes:
-            terms = self.demand_terms[(t, c)]
-            top = sum(u for u, _ in terms)
+            terms = self.demand_terms.get((t, c), [])
+            fixed = 0 if self.base is None else int(self.base.loads[t].demand[c])
+            top = fixed + sum(u for u, _ in terms)
             served: list[cp_model.IntVar] = []
             for g in (int(g) for g in np.flatnonzero(data.group_eligible[:, c])):
                 most = int(min(top, data.group_capacity[g, t]))
@@ -90,7 +99,7 @@ class Constraints:
             if soft:
                 self.shortfall[(t, c)] = model.new_int_var(0, top, f"short[{t},{c}]")
                 served.append(self.shortfall[(t, c)])
-            model.add(sum(served) == sum(u * x for u, x in terms))
+            model.add(sum(served) == fixed + sum(u * x for u, x in terms))
         for g, flows in flows_into.items():
             if most_into[g] > data.group_capacity[g, t]:  # otherwise it cannot bind
                 model.add(sum(flows) <= int(data.group_capacity[g, t]))
@@ -99,16 +108,28 @@ class Constraints:
         """In every period, each set of classes needs no more than the groups able to serve
         any of them can give (see ``hall``); only cuts that could ever bind are added."""
         data = self.data
+        demand: dict[tuple[int, int], cp_model.LinearExpr] = {}
+        most: dict[tuple[int, int], int] = {}
         by_period: dict[int, list[int]] = defaultdict(list)
-        for t, c in self.demand_terms:
+        for (t, c), terms in self.demand_terms.items():
+            demand[(t, c)] = cp_model.LinearExpr.weighted_sum([x for _, x in terms], [u for u, _ in terms])
+            most[(t, c)] = sum(u for u, _ in terms)
             by_period[t].append(c)
+        reach = {s: data.group_eligible[:, sorted(s)].any(axis=1) for s in sets}
         for t, classes_now in by_period.items():
             present = set(classes_now)
+            fixed = (
+                np.zeros(len(data.classes), dtype=np.int64)
+                if self.base is None
+                else self.base.loads[t].demand
+            )
             for classes in sets:
-                terms = [term for c in classes if c in present for term in self.demand_terms[(t, c)]]
-                cap = int(data.group_capacity[data.group_eligible[:, sorted(classes)].any(axis=1), t].sum())
-                if terms and sum(u for u, _ in terms) > cap:
-                    self.model.add(sum(u * x for u, x in terms) <= cap)
+                here = [c for c in classes if c in present]
+                if not here:
+                    continue
+                cap = int(data.group_capacity[reach[classes], t].sum()) - int(fixed[sorted(classes)].sum())
+                if sum(most[(t, c)] for c in here) > cap:
+                    self.model.add(cp_model.LinearExpr.sum([demand[(t, c)] for c in here]) <= cap)
 
     def budget(self) -> None:
         """Selected projects' cost (and labour, if counted) within the total, per period and per year."""
@@ -127,19 +148,17 @@ class Constraints:
                 total_terms.append((_money(cost.sum()), x))
                 for r, amount in enumerate(cost):
                     per_period[s + r].append((_money(amount), x))
+        spent = np.zeros(data.num_periods) if self.base is None else self.base.spent_period
         if data.total_budget is not None:
-            self._cap(total_terms, data.total_budget)
+            self._cap(total_terms, data.total_budget - float(spent.sum()))
         if data.period_cost_cap is not None:
             for t, cap in enumerate(data.period_cost_cap):
-                self._cap(per_period.get(t, []), float(cap))
+                self._cap(per_period.get(t, []), float(cap - spent[t]))
         if data.year_of_period is not None:
             for y, (_, cap) in enumerate(data.year_caps):
-                terms = [
-                    term
-                    for t in np.flatnonzero(data.year_of_period == y)
-                    for term in per_period.get(int(t), [])
-                ]
-                self._cap(terms, cap)
+                in_year = np.flatnonzero(data.year_of_period == y)
+                terms = [term for t in in_year for term in per_period.get(int(t), [])]
+                self._cap(terms, cap - float(spent[in_year].sum()))
 
     def _cap(self, terms: list[tuple[int, cp_model.IntVar]], cap: float) -> None:
         limit = math.floor(cap * MONEY_SCALE + 1e-6)

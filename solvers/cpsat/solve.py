@@ -24,13 +24,15 @@ from ortools.sat.python import cp_model
 from engine.problem import ProblemData
 from solvers.cpsat.conflicts import find_conflicts
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
+from solvers.cpsat.lns import Cuts, improve
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import schedule_objective, solve_greedy
 from solvers.portfolio import Portfolio, Schedule
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, float]], None]
-MIN_ROUND_SHARE = float(os.environ.get("CAPACITY_MIN_ROUND", "0.1"))
+BOUND_SHARE = 0.3  # of the time limit for the cut rounds; the rest improves the plan by LNS
+MIN_ROUND_SHARE = 0.2  # of the time left: how long a round runs before new cuts may end it
 
 
 def solve_cpsat(
@@ -46,6 +48,7 @@ def solve_cpsat(
     """The best schedule found within ``time_limit`` seconds; never below the greedy one."""
     budget = _Budget(time_limit, deterministic)
     greedy = solve_greedy(data)
+    bound_budget = _Budget(BOUND_SHARE * time_limit, deterministic)
     search = _Search(data, on_progress, budget.started)
     if greedy.status == "feasible":
         search.offer(greedy.starts)
@@ -55,12 +58,13 @@ def solve_cpsat(
         pm = PortfolioModel(data, sets)
         if search.best is not None:
             pm.hint(search.best)
-        solver = _solver(budget, seed, gap, workers)
+        solver = _solver(bound_budget, seed, gap, workers)
         found = _Solutions(pm, check, search, sets)
-        found.min_round = MIN_ROUND_SHARE * budget.left()
+        found.min_round = MIN_ROUND_SHARE * bound_budget.left()
         solver.best_bound_callback = lambda b, pm=pm: search.bound_from(pm.objective, b)
         status = solver.solve(pm.model, found)
         budget.spend(solver.deterministic_time)
+        bound_budget.spend(solver.deterministic_time)
         if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio
             return _infeasible(data, budget)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -68,9 +72,24 @@ def solve_cpsat(
             search.bound_from(pm.objective, solver.best_objective_bound)
         new_sets = found.violated - sets
         log.info("cp-sat round: %s, %d new cuts", solver.status_name(status), len(new_sets))
-        if (status == cp_model.OPTIMAL and not found.last_broken) or not new_sets or budget.left() <= 0.05:
+        if (
+            (status == cp_model.OPTIMAL and not found.last_broken)
+            or not new_sets
+            or bound_budget.left() <= 0.05
+        ):
             break
         sets |= new_sets
+    if search.best is not None and not search.proven(search.best_value or 0.0, gap):
+        improve(
+            data,
+            search.best,
+            seconds_left=budget.left,
+            spend=budget.spend,
+            cuts=Cuts(data, sets),
+            seed=seed,
+            on_better=search.offer,
+            deterministic=deterministic,
+        )
     return _finish(data, search, greedy, gap)
 
 

@@ -13,14 +13,25 @@ from engine.problem import ProblemData
 
 
 class Variables:
-    def __init__(self, model: cp_model.CpModel, data: ProblemData, *, only: set[int] | None = None):
+    def __init__(
+        self,
+        model: cp_model.CpModel,
+        data: ProblemData,
+        *,
+        only: set[int] | None = None,
+        allowed: dict[int, list[int]] | None = None,
+    ):
+        """Start literals for every project's window; with ``only``, for those projects
+        alone; with ``allowed``, for exactly the given starts of the given projects."""
         self.data = data
         self.starts: list[dict[int, cp_model.IntVar]] = []
         for j in range(data.num_projects):
-            allowed = range(int(data.earliest[j]), int(data.latest[j]) + 1)
+            options: range | list[int] = range(int(data.earliest[j]), int(data.latest[j]) + 1)
             if only is not None and j not in only:
-                allowed = range(0)
-            self.starts.append({s: model.new_bool_var(f"x[{j},{s}]") for s in allowed})
+                options = []
+            if allowed is not None:
+                options = allowed.get(j, [])
+            self.starts.append({s: model.new_bool_var(f"x[{j},{s}]") for s in options})
 
     def selected(self, j: int) -> cp_model.LinearExpr:
         """1 when project j is in the plan."""

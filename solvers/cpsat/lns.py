@@ -1,0 +1,183 @@
+"""Large-neighbourhood search: free a few projects, fix the rest, re-optimise exactly.
+
+Each step picks a neighbourhood around the best plan (a random handful of projects, or
+every project that could run in a window of periods), keeps all other projects where
+they are, and solves the small problem that is left with the exact flow model: the freed
+projects' starts (or exclusion) against the capacity and budget the fixed ones leave.
+Every improvement is therefore a valid plan. The neighbourhood grows while steps are
+solved quickly and shrinks when they time out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from engine.problem import ProblemData
+from solvers.cpsat.constraints import Constraints
+from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
+from solvers.cpsat.objective import set_objective
+from solvers.cpsat.variables import Variables
+from solvers.greedy import schedule_objective
+from solvers.portfolio import Portfolio
+
+STEP_SECONDS = 1.0
+MAX_FREE = 15  # projects freed at once: beyond this a step is as hard as the whole problem
+
+
+class Cuts:
+    """Hall sets known so far, shared by every step, and the exact check that finds more."""
+
+    def __init__(self, data: ProblemData, sets: set[ClassSet]):
+        self.sets = set(sets)
+        self.check = FlowCheck(data)
+
+
+def improve(
+    data: ProblemData,
+    starts: dict[int, int],
+    *,
+    seconds_left: Callable[[], float],
+    spend: Callable[[float], None] = lambda _: None,
+    cuts: Cuts | None = None,
+    seed: int = 0,
+    on_better: Callable[[dict[int, int]], None] | None = None,
+    deterministic: bool = False,
+) -> dict[int, int]:
+    """The best plan found by neighbourhood steps until ``seconds_left()`` runs out
+    (``spend`` is told each step's deterministic time)."""
+    rng = np.random.default_rng(seed)
+    cuts = cuts or Cuts(data, initial_sets(data))
+    best, best_value = dict(starts), schedule_objective(data, starts)
+    size = min(8, data.num_projects)
+    while seconds_left() > 0.1 and data.num_projects:
+        free = _neighbourhood(data, best, rng, size)
+        found, complete, used = _step(
+            data, best, free, min(STEP_SECONDS, seconds_left()), cuts, seed, deterministic
+        )
+        spend(used)
+        if found is not None and schedule_objective(data, found) > best_value + 1e-9:
+            best, best_value = found, schedule_objective(data, found)
+            if on_better is not None:
+                on_better(best)
+        size = min(MAX_FREE, data.num_projects, size + 1) if complete else max(3, size - 2)
+    return best
+
+
+def _neighbourhood(data: ProblemData, best: dict[int, int], rng: np.random.Generator, size: int) -> set[int]:
+    """A random handful of projects, or those that could run in a random window."""
+    movable = [j for j in range(data.num_projects) if not data.fixed[j]]
+    if not movable:
+        return set()
+    if rng.random() < 0.5:
+        return {int(j) for j in rng.choice(movable, size=min(size, len(movable)), replace=False)}
+    width = max(2, data.num_periods // 6)
+    t0 = int(rng.integers(0, max(1, data.num_periods - width)))
+    near = [j for j in movable if data.earliest[j] <= t0 + width and data.latest[j] + data.length[j] > t0]
+    rng.shuffle(near)
+    return set(near[:size])
+
+
+def _step(
+    data: ProblemData,
+    best: dict[int, int],
+    free: set[int],
+    seconds: float,
+    cuts: Cuts,
+    seed: int,
+    deterministic: bool,
+) -> tuple[dict[int, int] | None, bool, float]:
+    """Re-optimise ``free`` with everything else fixed: (plan or None, solved to
+    optimality, deterministic time used).
+
+    Capacity is written as Hall cuts (see ``hall``) and each answer is checked by
+    max-flow; broken sets become cuts (shared by later steps) and the step goes again.
+    """
+    fixed = {j: s for j, s in best.items() if j not in free}
+    allowed, must = _options(data, fixed, free)
+    if allowed is None:
+        return None, True, 0.0
+    base, used, deadline = Portfolio.of(data, fixed), 0.0, time.perf_counter() + seconds
+    while True:
+        model, v = _model(data, allowed, must, base, cuts.sets, best)
+        solver = _solver(
+            seconds - used if deterministic else deadline - time.perf_counter(), seed, deterministic
+        )
+        status = solver.solve(model)
+        used += solver.deterministic_time
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, status == cp_model.INFEASIBLE, used
+        chosen = {
+            j: s for j, options in enumerate(v.starts) for s, x in options.items() if solver.boolean_value(x)
+        }
+        broken = cuts.check.violations(fixed | chosen) - cuts.sets
+        if not broken:
+            return fixed | chosen, status == cp_model.OPTIMAL, used
+        cuts.sets |= broken
+        left = seconds - used if deterministic else deadline - time.perf_counter()
+        if left <= 0.02:
+            return None, False, used
+
+
+def _model(
+    data: ProblemData,
+    allowed: dict[int, list[int]],
+    must: set[int],
+    base: Portfolio,
+    sets: set[ClassSet],
+    hint: dict[int, int],
+) -> tuple[cp_model.CpModel, Variables]:
+    model = cp_model.CpModel()
+    v = Variables(model, data, allowed=allowed)
+    rules = Constraints(model, data, v, base=base)
+    rules.at_most_one_start()
+    rules.mandatory(sorted(must))
+    rules.dependencies()
+    rules.hall(sets)
+    rules.budget()
+    set_objective(model, data, v)
+    for j, options in enumerate(v.starts):
+        for s, x in options.items():
+            model.add_hint(x, hint.get(j) == s)
+    return model, v
+
+
+def _solver(seconds: float, seed: int, deterministic: bool) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    if deterministic:
+        solver.parameters.max_deterministic_time = max(seconds, 0.01)
+    else:
+        solver.parameters.max_time_in_seconds = max(seconds, 0.01)
+    return solver
+
+
+def _options(
+    data: ProblemData, fixed: dict[int, int], free: set[int]
+) -> tuple[dict[int, list[int]] | None, set[int]]:
+    """Starts each freed project may take given the fixed ones, and which freed projects
+    must stay in (mandatory, or needed by a fixed successor)."""
+    must = {j for j in free if data.mandatory[j]}
+    first = {j: int(data.earliest[j]) for j in free}
+    last = {j: int(data.latest[j]) for j in free}
+    for j in free:
+        for pred, lag in data.predecessors[j]:
+            if pred in free:
+                continue
+            if pred not in fixed:
+                last[j] = -1  # its predecessor is out, so it is out
+            else:
+                first[j] = max(first[j], fixed[pred] + int(data.length[pred]) + lag)
+    for k, s in fixed.items():
+        for pred, lag in data.predecessors[k]:
+            if pred in free:
+                must.add(pred)
+                last[pred] = min(last[pred], s - lag - int(data.length[pred]))
+    allowed = {j: list(range(first[j], last[j] + 1)) for j in free}
+    if any(not allowed[j] for j in must):
+        return None, must
+    return allowed, must
