@@ -151,6 +151,9 @@ def solve(
     deterministic: Annotated[
         bool, typer.Option("--deterministic", help="Same input and seed, same plan, whatever the load.")
     ] = False,
+    gap: Annotated[
+        float | None, typer.Option("--gap", help="Stop once proven within this relative gap, e.g. 0.01.")
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the plan (JSON) here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables; for scripts.")] = False,
 ) -> None:
@@ -160,7 +163,13 @@ def solve(
 
     loaded = _load(scenario)
     limit = loaded.policy.time_limit_s if time_limit is None else time_limit
-    options = {"solver": solver, "time_limit": time_limit, "seed": seed, "deterministic": deterministic}
+    options = {
+        "solver": solver,
+        "time_limit": time_limit,
+        "seed": seed,
+        "deterministic": deterministic,
+        "relative_gap": gap,
+    }
     if quiet or solver == "greedy":
         plan = run(loaded, **options)  # type: ignore[arg-type]
     else:

@@ -101,3 +101,38 @@ def test_missing_files_and_bad_plan_give_clear_errors(tmp_path):
     run = capacity("check", str(EXAMPLE), str(bad))
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "scenario: is required" in run.stderr
+
+
+def test_cpsat_solve_is_the_default_and_deterministic_mode_repeats(tmp_path):
+    plans = []
+    for name in ("a.json", "b.json"):
+        out = tmp_path / name
+        run = capacity(
+            "solve", str(EXAMPLE), "--time-limit", "3", "--deterministic", "--seed", "1", "-q", "-o", str(out)
+        )
+        assert run.returncode == 0, run.stderr
+        plans.append(json.loads(out.read_text()))
+    assert plans[0]["solver"] == "cp-sat" and plans[0]["status"] == "optimal"
+    for plan in plans:
+        plan.pop("solve_seconds")
+    assert plans[0] == plans[1]
+
+
+def test_infeasible_scenario_exits_1_with_the_conflict(tmp_path):
+    raw = tiny(
+        staff=[{"id": "ann", "skills": {"ba": 3}}],
+        projects=[
+            {"id": "a", "start": 0, "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 8}]}]},
+            {
+                "id": "b",
+                "mandatory": True,
+                "latest_finish": 1,
+                "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 8}]}],
+            },
+        ],
+    )
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(raw))
+    run = capacity("solve", str(path), "--time-limit", "2", "--deterministic")
+    assert run.returncode == 1
+    assert "infeasible" in run.stdout and "conflict: 'a' and 'b' cannot all be planned" in run.stdout
