@@ -276,3 +276,9 @@ def test_optimiser_beats_greedy_on_the_shipped_example(example):
     plan = solve(example, **FAST)
     assert plan.status == "optimal" and plan.objective > greedy
     assert plan.bound is not None and plan.bound >= plan.objective
+
+
+def test_a_gap_limit_stops_early_but_never_claims_optimal(example):
+    plan = solve(example, relative_gap=0.9, time_limit=5, deterministic=True)
+    assert plan.gap is not None
+    assert (plan.status == "optimal") == (plan.gap <= 1e-6)

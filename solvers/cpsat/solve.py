@@ -90,14 +90,15 @@ def solve_cpsat(
             on_better=search.offer,
             deterministic=deterministic,
         )
-    return _finish(data, search, greedy, gap)
+    return _finish(data, search, greedy)
 
 
-def _finish(data: ProblemData, search: _Search, greedy: Schedule, gap: float) -> Schedule:
+def _finish(data: ProblemData, search: _Search, greedy: Schedule) -> Schedule:
+    """The best plan, left-shifted; "optimal" only when proven so (a gap limit does not count)."""
     if search.best is None:
         return greedy  # nothing exact was found: greedy's conflicts say what stood in the way
     starts = left_shift(data, search.best)
-    proven = search.proven(schedule_objective(data, starts), gap)
+    proven = search.proven(schedule_objective(data, starts), 0.0)
     return Schedule(starts=starts, status="optimal" if proven else "feasible", bound=search.plan_bound())
 
 
