@@ -98,6 +98,8 @@ def _finish(data: ProblemData, search: _Search, greedy: Schedule) -> Schedule:
     if search.best is None:
         return greedy  # nothing exact was found: greedy's conflicts say what stood in the way
     starts = left_shift(data, search.best)
+    if data.include_labour:  # labour is reserved at the dearest rate: a restriction, so no proof
+        return Schedule(starts=starts, status="feasible", notes=["labour budgeted at the dearest rate"])
     proven = search.proven(schedule_objective(data, starts), 0.0)
     return Schedule(starts=starts, status="optimal" if proven else "feasible", bound=search.plan_bound())
 
