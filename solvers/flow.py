@@ -2,10 +2,11 @@
 
 With multi-skilled people a per-skill sum is wrong (one analyst who also tests cannot
 do both at once), so the check is a max-flow from demand classes to the groups that
-qualify for them. :class:`PeriodLoad` keeps a feasible flow for the work already
-committed and tries, in order: a cheap necessary test (each class alone within the
-capacity that could serve it), a greedy extension of the current flow, and only then a
-full max-flow.
+qualify for them. The arcs are built once (:class:`Network`) and shared by every period;
+:class:`PeriodLoad` keeps the committed demand of a period and its flow, and runs a cheap
+necessary test (each class alone within all the capacity that could serve it) before a
+max-flow. Measured in ``benchmarks/greedy_fit.py``: a greedy extension of the current flow
+before the max-flow was no faster, so it is not here.
 """
 
 from __future__ import annotations
@@ -32,9 +33,6 @@ class Network:
             np.int32
         )
         self.middle = np.arange(n_c, n_c + len(self.c_idx))
-        # Fill specialists first, keeping flexible (many-skilled) groups free for later.
-        order = np.argsort(eligible.sum(axis=1), kind="stable")
-        self.groups_for = [order[eligible[order, c]] for c in range(n_c)]
 
     def route(self, demand: np.ndarray, capacity: np.ndarray) -> tuple[int, np.ndarray]:
         """Max-flow of ``demand`` (classes,) into ``capacity`` (groups,): hours served and
@@ -50,22 +48,6 @@ class Network:
             raise RuntimeError("max-flow failed")
         flow[self.c_idx, self.g_idx] = solver.flows(self.middle)
         return int(solver.optimal_flow()), flow
-
-    def fill_greedily(self, demand: np.ndarray, residual: np.ndarray) -> np.ndarray | None:
-        """A flow of ``demand`` into ``residual`` capacity, specialists first, or None if
-        this quick (sufficient, not necessary) method does not find one."""
-        residual = residual.astype(np.int64).copy()
-        flow = np.zeros((self.num_classes, self.num_groups), dtype=np.int64)
-        for c in np.flatnonzero(demand):
-            groups = self.groups_for[c]
-            free = residual[groups]
-            before = np.cumsum(free) - free  # what the earlier groups in the order can take
-            take = np.clip(int(demand[c]) - before, 0, free)
-            if take.sum() < demand[c]:
-                return None
-            flow[c, groups] = take
-            residual[groups] -= take
-        return flow
 
     def blocking_classes(self, demand: np.ndarray, capacity: np.ndarray) -> tuple[int, frozenset[int]]:
         """Max-flow value and, when not all demand is served, a set S of classes whose
@@ -109,11 +91,8 @@ class PeriodLoad:
     def try_add(self, extra: np.ndarray) -> np.ndarray | None:
         """A flow serving the committed demand plus ``extra``, or None if none exists."""
         total = self.demand + extra
-        if (total > self.reach).any():
+        if (total > self.reach).any():  # a class alone needs more than all who could serve it
             return None
-        flow = self._extend_greedily(extra)
-        if flow is not None:
-            return flow
         served, flow = self.network.route(total, self.capacity)
         return flow if served == int(total.sum()) else None
 
@@ -131,7 +110,3 @@ class PeriodLoad:
         total = self.demand + extra
         _, flow = self.network.route(total, self.capacity)
         return total - flow.sum(axis=1)
-
-    def _extend_greedily(self, extra: np.ndarray) -> np.ndarray | None:
-        more = self.network.fill_greedily(extra, self.capacity - self.flow.sum(axis=0))
-        return None if more is None else self.flow + more

@@ -51,11 +51,7 @@ class FlowCheck:
         load = class_demand(self.data, starts)
         found: set[ClassSet] = set()
         for t in np.flatnonzero(load.sum(axis=1)):
-            capacity = self.data.group_capacity[:, t]
-            if (load[t] > capacity @ self.network.eligible).any() or self.network.fill_greedily(
-                load[t], capacity
-            ) is None:
-                _, blocking = self.network.blocking_classes(load[t], capacity)
-                if blocking:
-                    found.add(blocking)
+            _, blocking = self.network.blocking_classes(load[t], self.data.group_capacity[:, t])
+            if blocking:
+                found.add(blocking)
         return found
