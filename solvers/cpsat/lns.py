@@ -24,8 +24,8 @@ from solvers.cpsat.variables import Variables
 from solvers.greedy import schedule_objective
 from solvers.portfolio import Portfolio
 
-STEP_SECONDS = 1.0
-MAX_FREE = 15  # projects freed at once: beyond this a step is as hard as the whole problem
+FIRST_STEP_SECONDS = 1.0
+MOST_OF_WHAT_IS_LEFT = 0.25  # a single step never takes more of the remaining time than this
 
 
 class Cuts:
@@ -43,6 +43,7 @@ def improve(
     seconds_left: Callable[[], float],
     spend: Callable[[float], None] = lambda _: None,
     cuts: Cuts | None = None,
+    guide: dict[int, int] | None = None,
     seed: int = 0,
     on_better: Callable[[dict[int, int]], None] | None = None,
     deterministic: bool = False,
@@ -52,33 +53,71 @@ def improve(
     rng = np.random.default_rng(seed)
     cuts = cuts or Cuts(data, initial_sets(data))
     best, best_value = dict(starts), schedule_objective(data, starts)
-    size = min(8, data.num_projects)
+    size, step = min(8, data.num_projects), FIRST_STEP_SECONDS
     while seconds_left() > 0.1 and data.num_projects:
-        free = _neighbourhood(data, best, rng, size)
-        found, complete, used = _step(
-            data, best, free, min(STEP_SECONDS, seconds_left()), cuts, seed, deterministic
-        )
+        free = _neighbourhood(data, best, rng, size, guide)
+        limit = min(step, max(0.2, MOST_OF_WHAT_IS_LEFT * seconds_left()), seconds_left())
+        found, complete, used = _step(data, best, free, limit, cuts, seed, deterministic)
         spend(used)
         if found is not None and schedule_objective(data, found) > best_value + 1e-9:
             best, best_value = found, schedule_objective(data, found)
             if on_better is not None:
                 on_better(best)
-        size = min(MAX_FREE, data.num_projects, size + 1) if complete else max(3, size - 2)
+        # Neighbourhoods grow while steps are proven quickly; steps get longer when they are not.
+        if complete:
+            size = min(data.num_projects, size + 1)
+        else:
+            size, step = max(3, size - 1), step * 1.5
     return best
 
 
-def _neighbourhood(data: ProblemData, best: dict[int, int], rng: np.random.Generator, size: int) -> set[int]:
-    """A random handful of projects, or those that could run in a random window."""
+def _neighbourhood(
+    data: ProblemData, best: dict[int, int], rng: np.random.Generator, size: int, guide: dict[int, int] | None
+) -> set[int]:
+    """One of four kinds, at random: a random handful of projects; those that could run in a
+    random window of periods; a project that is out with the selected projects competing
+    with it for the same skills while it could run (so it can swap in); or projects where a
+    guide (a more valuable plan that breaks capacity) differs from the best plan."""
     movable = [j for j in range(data.num_projects) if not data.fixed[j]]
     if not movable:
         return set()
-    if rng.random() < 0.5:
+    kind = rng.integers(0, 4 if guide else 3)
+    if kind == 3 and guide is not None:
+        differ = [j for j in movable if best.get(j) != guide.get(j)]
+        rng.shuffle(differ)
+        if differ:
+            return set(differ[:size])
+    if kind == 0:
         return {int(j) for j in rng.choice(movable, size=min(size, len(movable)), replace=False)}
-    width = max(2, data.num_periods // 6)
-    t0 = int(rng.integers(0, max(1, data.num_periods - width)))
-    near = [j for j in movable if data.earliest[j] <= t0 + width and data.latest[j] + data.length[j] > t0]
-    rng.shuffle(near)
-    return set(near[:size])
+    if kind == 1:
+        width = max(2, data.num_periods // 6)
+        t0 = int(rng.integers(0, max(1, data.num_periods - width)))
+        near = [j for j in movable if data.earliest[j] <= t0 + width and data.latest[j] + data.length[j] > t0]
+        rng.shuffle(near)
+        return set(near[:size])
+    out = [j for j in movable if j not in best]
+    if not out:
+        return {int(j) for j in rng.choice(movable, size=min(size, len(movable)), replace=False)}
+    j = int(rng.choice(out))
+    return {j, *_rivals(data, best, j, rng, size - 1)}
+
+
+def _rivals(
+    data: ProblemData, best: dict[int, int], j: int, rng: np.random.Generator, count: int
+) -> list[int]:
+    """Selected projects that use a class j needs at a time j could run."""
+    needs = set(data.project_classes[j].tolist())
+    first, last = int(data.earliest[j]), int(data.latest[j] + data.length[j])
+    rivals = [
+        k
+        for k, s in best.items()
+        if not data.fixed[k]
+        and s < last
+        and s + data.length[k] > first
+        and needs & set(data.project_classes[k].tolist())
+    ]
+    rng.shuffle(rivals)
+    return rivals[:count]
 
 
 def _step(

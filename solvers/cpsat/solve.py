@@ -86,6 +86,7 @@ def solve_cpsat(
             seconds_left=budget.left,
             spend=budget.spend,
             cuts=Cuts(data, sets),
+            guide=search.guide,
             seed=seed,
             on_better=search.offer,
             deterministic=deterministic,
@@ -152,12 +153,21 @@ class _Search:
         self.best: dict[int, int] | None = None
         self.best_value: float | None = None  # larger is better (makespan negated)
         self.bound: float | None = None  # in the same orientation, loosened for rounding
+        self.guide: dict[int, int] | None = None  # the best plan seen that breaks capacity
+        self.guide_value: float | None = None
 
     def offer(self, starts: dict[int, int]) -> None:
         value = schedule_objective(self.data, starts)
         if self.best_value is None or value > self.best_value + 1e-9:
             self.best, self.best_value = dict(starts), value
             self._report()
+
+    def guide_with(self, starts: dict[int, int]) -> None:
+        """Remember the most valuable relaxed solution: where it differs from the best
+        exact plan is where neighbourhood search looks (as RINS does in MIP solvers)."""
+        value = schedule_objective(self.data, starts)
+        if self.guide_value is None or value > self.guide_value:
+            self.guide, self.guide_value = dict(starts), value
 
     def bound_from(self, objective: object, solver_bound: float) -> None:
         from solvers.cpsat.objective import Objective
@@ -221,6 +231,7 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
         self.last_broken = bool(broken)
         if broken:
             self.violated |= broken
+            self.search.guide_with(starts)
         else:
             self.search.offer(starts)
 
