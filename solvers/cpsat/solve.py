@@ -48,13 +48,13 @@ def solve_cpsat(
     """The best schedule found within ``time_limit`` seconds; never below the greedy one."""
     budget = _Budget(time_limit, deterministic)
     greedy = solve_greedy(data)
-    bound_budget = _Budget(BOUND_SHARE * time_limit, deterministic)
+    bound_budget = _Budget(BOUND_SHARE * time_limit, deterministic, within=budget)
     search = _Search(data, on_progress, budget.started)
     if greedy.status == "feasible":
         search.offer(greedy.starts)
     sets, check = initial_sets(data), FlowCheck(data)
     gap = data.scenario.policy.relative_gap if relative_gap is None else relative_gap
-    while True:
+    while bound_budget.left() > 0.05:  # the greedy alone may have used the time up (large sizes)
         pm = PortfolioModel(data, sets)
         if search.best is not None:
             pm.hint(search.best)
@@ -98,7 +98,8 @@ def _finish(data: ProblemData, search: _Search, greedy: Schedule) -> Schedule:
     """The best plan, left-shifted; "optimal" only when proven so (a gap limit does not count)."""
     if search.best is None:
         return greedy  # nothing exact was found: greedy's conflicts say what stood in the way
-    starts = left_shift(data, search.best)
+    # The greedy already starts every project as early as it fits; anything else is shifted.
+    starts = search.best if search.best == greedy.starts else left_shift(data, search.best)
     if data.include_labour:  # labour is reserved at the dearest rate: a restriction, so no proof
         return Schedule(starts=starts, status="feasible", notes=["labour budgeted at the dearest rate"])
     proven = search.proven(schedule_objective(data, starts), 0.0)
@@ -113,8 +114,8 @@ def _infeasible(data: ProblemData, budget: _Budget) -> Schedule:
 class _Budget:
     """Time left: wall-clock, or CP-SAT's deterministic time in deterministic mode."""
 
-    def __init__(self, limit: float, deterministic: bool):
-        self.limit, self.deterministic = max(limit, 0.1), deterministic
+    def __init__(self, limit: float, deterministic: bool, within: _Budget | None = None):
+        self.limit, self.deterministic, self.within = max(limit, 0.1), deterministic, within
         self.started = time.perf_counter()
         self.used = 0.0
 
@@ -122,9 +123,8 @@ class _Budget:
         self.used += deterministic_time
 
     def left(self) -> float:
-        if self.deterministic:
-            return self.limit - self.used
-        return self.limit - (time.perf_counter() - self.started)
+        own = self.limit - (self.used if self.deterministic else time.perf_counter() - self.started)
+        return own if self.within is None else min(own, self.within.left())
 
 
 def _solver(budget: _Budget, seed: int, gap: float, workers: int | None) -> cp_model.CpSolver:
