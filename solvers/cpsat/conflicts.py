@@ -48,30 +48,31 @@ def _budget_conflict(data: ProblemData, mandatory: list[int]) -> dict | None:
     }
 
 
+def _model(
+    data: ProblemData, projects: list[int], *, assume: bool = False, soft: bool = False
+) -> tuple[cp_model.CpModel, Constraints, dict[int, cp_model.IntVar]]:
+    """A model planning exactly ``projects``, all of them in: each under an assumption
+    literal when ``assume``; with unmet demand allowed (and no budget) when ``soft``."""
+    model = cp_model.CpModel()
+    rules = Constraints(model, data, Variables(model, data, only=set(projects)))
+    enforce = {j: model.new_bool_var(f"must[{j}]") for j in projects} if assume else {}
+    rules.at_most_one_start()
+    rules.mandatory(projects, enforce=enforce or None)
+    rules.dependencies()
+    rules.capacity(soft=soft)
+    if not soft:
+        rules.budget()
+    model.add_assumptions(list(enforce.values()))
+    return model, rules, enforce
+
+
 def _feasible(data: ProblemData, projects: list[int], time_limit: float) -> cp_model.CpSolverStatus:
     """CP-SAT status of planning exactly ``projects`` (and nothing else)."""
-    model = cp_model.CpModel()
-    v = Variables(model, data, only=set(projects))
-    rules = Constraints(model, data, v)
-    rules.at_most_one_start()
-    rules.mandatory(projects)
-    rules.dependencies()
-    rules.capacity()
-    rules.budget()
-    return _run(model, time_limit)[0]
+    return _run(_model(data, projects)[0], time_limit)[0]
 
 
 def _core(data: ProblemData, mandatory: list[int], time_limit: float) -> list[int]:
-    model = cp_model.CpModel()
-    v = Variables(model, data, only=set(mandatory))
-    rules = Constraints(model, data, v)
-    enforce = {j: model.new_bool_var(f"must[{j}]") for j in mandatory}
-    rules.at_most_one_start()
-    rules.mandatory(mandatory, enforce=enforce)
-    rules.dependencies()
-    rules.capacity()
-    rules.budget()
-    model.add_assumptions(list(enforce.values()))
+    model, _, enforce = _model(data, mandatory, assume=True)
     status, solver = _run(model, time_limit)
     if status != cp_model.INFEASIBLE:
         return []
@@ -104,14 +105,7 @@ def _with_predecessors(data: ProblemData, projects: list[int]) -> list[int]:
 
 
 def _shortfall(data: ProblemData, core: list[int], time_limit: float) -> dict:
-    projects = _with_predecessors(data, core)
-    model = cp_model.CpModel()
-    v = Variables(model, data, only=set(projects))
-    rules = Constraints(model, data, v)
-    rules.at_most_one_start()
-    rules.mandatory(projects)
-    rules.dependencies()
-    rules.capacity(soft=True)
+    model, rules, _ = _model(data, _with_predecessors(data, core), soft=True)
     model.minimize(sum(rules.shortfall.values()))
     status, solver = _run(model, time_limit)
     ids = [data.project_ids[j] for j in core]
