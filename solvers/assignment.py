@@ -60,7 +60,7 @@ def assign(data: ProblemData, starts: dict[int, int]) -> list[Row]:
 def _needs(data: ProblemData, starts: dict[int, int], t: int) -> list[tuple[int, int, int]]:
     """(project, class, units) demanded in period t."""
     out = []
-    for j, s in starts.items():
+    for j, s in sorted(starts.items()):  # a fixed order: the same plan always gets the same staff
         r = t - s
         if 0 <= r < data.length[j]:
             for c, units in zip(data.project_classes[j], data.demand[j][r], strict=True):

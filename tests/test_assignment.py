@@ -68,3 +68,15 @@ def test_named_staff_before_pools_and_no_expert_wasted():
     scenario, _ = validate(raw)
     rows = assign(build(scenario), {0: 0})
     assert [(r.staff, r.units) for r in rows] == [(1, 8000)]
+
+
+def test_the_same_plan_always_gets_the_same_staff(example):
+    """Assignment must not depend on the order a solver happened to list the projects in."""
+    from engine import solve
+
+    scenario, _ = validate(example)
+    data = build(scenario)
+    plan = solve(scenario, solver="greedy")
+    starts = {data.project_ids.index(p.id): p.start_period for p in plan.projects if p.selected}
+    backwards = dict(reversed(list(starts.items())))
+    assert assign(data, starts) == assign(data, backwards)

@@ -135,6 +135,7 @@ def _shortfall(data: ProblemData, core: list[int], time_limit: float) -> dict:
 
 def _run(model: cp_model.CpModel, time_limit: float) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.max_deterministic_time = time_limit  # reproducible reports
+    solver.parameters.max_time_in_seconds = 10 * time_limit  # a safety net only
     solver.parameters.num_workers = 1  # assumptions cores need a single worker
     return solver.solve(model), solver

@@ -61,6 +61,7 @@ def solve_cpsat(
         solver = _solver(bound_budget, seed, gap, workers)
         found = _Solutions(pm, check, search, sets)
         found.min_round = MIN_ROUND_SHARE * bound_budget.left()
+        found.deterministic = deterministic
         solver.best_bound_callback = lambda b, pm=pm: search.bound_from(pm.objective, b)
         status = solver.solve(pm.model, found)
         budget.spend(solver.deterministic_time)
@@ -220,10 +221,12 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
         self.violated: set[ClassSet] = set()
         self.last_broken = False
         self.min_round = 0.0  # seconds a round runs before new cuts may cut it short
+        self.deterministic = False  # measure rounds in CP-SAT's deterministic time, not the clock
 
     def on_solution_callback(self) -> None:
         self.consider(self.pm.starts_in(self))
-        if self.violated - self.known and self.wall_time >= self.min_round:
+        elapsed = self.deterministic_time if self.deterministic else self.wall_time
+        if self.violated - self.known and elapsed >= self.min_round:
             self.stop_search()  # cut it off now rather than search a model known to be loose
 
     def consider(self, starts: dict[int, int]) -> None:
