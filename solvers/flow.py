@@ -79,10 +79,6 @@ class PeriodLoad:
         self.demand = np.zeros(self.network.num_classes, dtype=np.int64)
         self.flow = np.zeros((self.network.num_classes, self.network.num_groups), dtype=np.int64)
 
-    @property
-    def eligible(self) -> np.ndarray:
-        return self.network.eligible
-
     @cached_property
     def reach(self) -> np.ndarray:
         """Per class, all the capacity that could ever serve it."""

@@ -12,14 +12,10 @@ from solvers.cpsat.variables import Variables
 
 
 class PortfolioModel:
-    """The CP-SAT model of a portfolio.
+    """The CP-SAT model of a portfolio, with capacity as Hall cuts over ``hall_sets`` (a
+    model of start decisions only; see ``hall`` for why not explicit flows)."""
 
-    With ``hall_sets`` capacity is written as Hall cuts over those class sets (a model of
-    start decisions only, exact once the sets suffice); without, as explicit flows to
-    staff groups (exact, but far harder for CP-SAT's search).
-    """
-
-    def __init__(self, data: ProblemData, hall_sets: set[ClassSet] | None = None):
+    def __init__(self, data: ProblemData, hall_sets: set[ClassSet]):
         self.data = data
         self.model = cp_model.CpModel()
         self.vars = Variables(self.model, data)
@@ -27,10 +23,7 @@ class PortfolioModel:
         self.rules.at_most_one_start()
         self.rules.mandatory()
         self.rules.dependencies()
-        if hall_sets is None:
-            self.rules.capacity()
-        else:
-            self.rules.hall(hall_sets)
+        self.rules.hall(hall_sets)
         self.rules.budget()
         self.objective: Objective = set_objective(self.model, data, self.vars)
 
