@@ -25,11 +25,7 @@ re-checked exactly with :func:`verify`; a schedule that fails it is reported ``u
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +36,7 @@ from engine.problem import UNITS_PER_HOUR, ProblemData
 from solvers.cpsat.constraints import MONEY_SCALE
 from solvers.greedy import schedule_objective
 from solvers.portfolio import Portfolio, labour_estimate
+from solvers.relaxation import swallow_banner
 
 INF = highspy.kHighsInf
 MIP_REL_GAP = 1e-4
@@ -395,7 +392,7 @@ _STOPPED = (
 
 
 def _highs(threads: int, time_limit: float) -> highspy.Highs:
-    _swallow_banner()
+    swallow_banner()
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", int(threads))
@@ -408,25 +405,6 @@ def _highs(threads: int, time_limit: float) -> highspy.Highs:
     # HiGHS's thread pool is process-wide and refuses a run with a different thread count.
     highspy.Highs.resetGlobalScheduler(True)
     return highs
-
-
-@functools.cache
-def _swallow_banner() -> None:
-    """The first HiGHS instance prints a banner on C stdout; keep it out of benchmark output."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no stdout to protect
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    try:
-        highspy.Highs()
-        ctypes.CDLL(None).fflush(None)  # the banner may sit in C's buffer
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
 
 
 def _start_from(highs: highspy.Highs, x: _Starts, hint: dict[int, int]) -> None:

@@ -10,6 +10,7 @@ solved quickly and shrinks when they time out.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -29,11 +30,21 @@ MOST_OF_WHAT_IS_LEFT = 0.25  # a single step never takes more of the remaining t
 
 
 class Cuts:
-    """Hall sets known so far, shared by every step, and the exact check that finds more."""
+    """Hall sets known so far, shared by every step (and by the cut rounds running beside
+    the search: hence the lock), and the exact check that finds more."""
 
     def __init__(self, data: ProblemData, sets: set[ClassSet]):
-        self.sets = set(sets)
+        self._sets = set(sets)
+        self._lock = threading.Lock()
         self.check = FlowCheck(data)
+
+    def snapshot(self) -> set[ClassSet]:
+        with self._lock:
+            return set(self._sets)
+
+    def add(self, sets: set[ClassSet]) -> None:
+        with self._lock:
+            self._sets |= sets
 
 
 def improve(
@@ -43,19 +54,25 @@ def improve(
     seconds_left: Callable[[], float],
     spend: Callable[[float], None] = lambda _: None,
     cuts: Cuts | None = None,
-    guide: dict[int, int] | None = None,
+    guide: Callable[[], dict[int, int] | None] = lambda: None,
+    incumbent: Callable[[], dict[int, int] | None] = lambda: None,
+    lp_selected: np.ndarray | None = None,
     seed: int = 0,
     on_better: Callable[[dict[int, int]], None] | None = None,
     deterministic: bool = False,
 ) -> dict[int, int]:
     """The best plan found by neighbourhood steps until ``seconds_left()`` runs out
-    (``spend`` is told each step's deterministic time)."""
+    (``spend`` is told each step's deterministic time). ``incumbent()`` is the best plan
+    found elsewhere meanwhile, adopted when better; ``guide()`` a relaxed plan to steer by."""
     rng = np.random.default_rng(seed)
     cuts = cuts or Cuts(data, initial_sets(data))
     best, best_value = dict(starts), schedule_objective(data, starts)
     size, step = min(8, data.num_projects), FIRST_STEP_SECONDS
     while seconds_left() > 0.1 and data.num_projects:
-        free = _neighbourhood(data, best, rng, size, guide)
+        elsewhere = incumbent()
+        if elsewhere is not None and schedule_objective(data, elsewhere) > best_value + 1e-9:
+            best, best_value = dict(elsewhere), schedule_objective(data, elsewhere)
+        free = _neighbourhood(data, best, rng, size, guide(), lp_selected)
         limit = min(step, max(0.2, MOST_OF_WHAT_IS_LEFT * seconds_left()), seconds_left())
         found, complete, used = _step(data, best, free, limit, cuts, seed, deterministic)
         spend(used)
@@ -72,7 +89,12 @@ def improve(
 
 
 def _neighbourhood(
-    data: ProblemData, best: dict[int, int], rng: np.random.Generator, size: int, guide: dict[int, int] | None
+    data: ProblemData,
+    best: dict[int, int],
+    rng: np.random.Generator,
+    size: int,
+    guide: dict[int, int] | None,
+    lp_selected: np.ndarray | None = None,
 ) -> set[int]:
     """One of four kinds, at random: a random handful of projects; those that could run in a
     random window of periods; a project that is out with the selected projects competing
@@ -81,7 +103,9 @@ def _neighbourhood(
     movable = [j for j in range(data.num_projects) if not data.fixed[j]]
     if not movable:
         return set()
-    kind = rng.integers(0, 4 if guide else 3)
+    kind = rng.integers(0, 5)
+    if kind == 4 and lp_selected is not None:
+        return _lp_disagrees(data, best, rng, size, lp_selected, movable)
     if kind == 3 and guide is not None:
         differ = [j for j in movable if best.get(j) != guide.get(j)]
         rng.shuffle(differ)
@@ -100,6 +124,24 @@ def _neighbourhood(
         return {int(j) for j in rng.choice(movable, size=min(size, len(movable)), replace=False)}
     j = int(rng.choice(out))
     return {j, *_rivals(data, best, j, rng, size - 1)}
+
+
+def _lp_disagrees(
+    data: ProblemData,
+    best: dict[int, int],
+    rng: np.random.Generator,
+    size: int,
+    lp_selected: np.ndarray,
+    movable: list[int],
+) -> set[int]:
+    """Projects the LP relaxation would take that the plan leaves out (or the reverse),
+    with the selected projects competing with those it would add (so they can swap)."""
+    differ = [j for j in movable if abs(lp_selected[j] - (j in best)) >= 0.5]
+    rng.shuffle(differ)
+    free = set(differ[: max(1, size // 2)])
+    for j in [j for j in free if j not in best]:
+        free |= set(_rivals(data, best, j, rng, size))
+    return set(list(free)[: 2 * size])
 
 
 def _rivals(
@@ -140,8 +182,9 @@ def _step(
     if allowed is None:
         return None, True, 0.0
     base, used, deadline = Portfolio.of(data, fixed), 0.0, time.perf_counter() + seconds
+    sets = cuts.snapshot()
     while True:
-        model, v = _model(data, allowed, must, base, cuts.sets, best)
+        model, v = _model(data, allowed, must, base, sets, best)
         solver = _solver(
             seconds - used if deterministic else deadline - time.perf_counter(), seed, deterministic
         )
@@ -152,10 +195,11 @@ def _step(
         chosen = {
             j: s for j, options in enumerate(v.starts) for s, x in options.items() if solver.boolean_value(x)
         }
-        broken = cuts.check.violations(fixed | chosen) - cuts.sets
+        broken = cuts.check.violations(fixed | chosen) - sets
         if not broken:
             return fixed | chosen, status == cp_model.OPTIMAL, used
-        cuts.sets |= broken
+        sets |= broken
+        cuts.add(broken)
         left = seconds - used if deterministic else deadline - time.perf_counter()
         if left <= 0.02:
             return None, False, used

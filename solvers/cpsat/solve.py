@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
@@ -28,11 +30,14 @@ from solvers.cpsat.lns import Cuts, improve
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import schedule_objective, solve_greedy
 from solvers.portfolio import Portfolio, Schedule
+from solvers.relaxation import Relaxation, solve_relaxation
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, float]], None]
 BOUND_SHARE = 0.3  # of the time limit for the cut rounds; the rest improves the plan by LNS
 MIN_ROUND_SHARE = 0.2  # of the time left: how long a round runs before new cuts may end it
+LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
+LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
 
 
 def solve_cpsat(
@@ -53,46 +58,126 @@ def solve_cpsat(
     if greedy.status == "feasible":
         search.offer(greedy.starts)
     sets, check = initial_sets(data), FlowCheck(data)
+    relaxation = _relax(data, sets, budget, deterministic)
+    if relaxation is not None:
+        search.bound_at_most(relaxation.bound)
     gap = data.scenario.policy.relative_gap if relative_gap is None else relative_gap
-    while bound_budget.left() > 0.05:  # the greedy alone may have used the time up (large sizes)
-        pm = PortfolioModel(data, sets)
-        if search.best is not None:
-            pm.hint(search.best)
-        solver = _solver(bound_budget, seed, gap, workers)
-        found = _Solutions(pm, check, search, sets)
-        found.min_round = MIN_ROUND_SHARE * bound_budget.left()
-        found.deterministic = deterministic
-        solver.best_bound_callback = lambda b, pm=pm: search.bound_from(pm.objective, b)
-        status = solver.solve(pm.model, found)
-        budget.spend(solver.deterministic_time)
-        bound_budget.spend(solver.deterministic_time)
-        if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio
+    cuts = Cuts(data, sets)
+    lp_selected = None if relaxation is None else relaxation.selected
+    rounds = _Rounds(data, search, cuts, check, seed, gap, workers, deterministic)
+    if deterministic:  # one after the other, each on deterministic time alone
+        if rounds.run(bound_budget) == "infeasible":
             return _infeasible(data, budget)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            found.consider(pm.starts_in(solver))
-            search.bound_from(pm.objective, solver.best_objective_bound)
-        new_sets = found.violated - sets
-        log.info("cp-sat round: %s, %d new cuts", solver.status_name(status), len(new_sets))
-        if (
-            (status == cp_model.OPTIMAL and not found.last_broken)
-            or not new_sets
-            or bound_budget.left() <= 0.05
-        ):
-            break
-        sets |= new_sets
-    if search.best is not None and not search.proven(search.best_value or 0.0, gap):
-        improve(
-            data,
-            search.best,
-            seconds_left=budget.left,
-            spend=budget.spend,
-            cuts=Cuts(data, sets),
-            guide=search.guide,
-            seed=seed,
-            on_better=search.offer,
-            deterministic=deterministic,
-        )
+        if search.best is not None and not search.proven(search.best_value or 0.0, gap):
+            _improve(data, search, cuts, budget, lp_selected, seed, deterministic=True)
+        return _finish(data, search, greedy)
+    # Otherwise side by side: the cut rounds search the whole portfolio on CP-SAT's workers
+    # while neighbourhood search (one thread) improves the best plan either has found.
+    stop, failed = threading.Event(), []
+
+    def neighbourhood_search() -> None:
+        try:
+            _improve(data, search, cuts, budget, lp_selected, seed, deterministic=False, stop=stop)
+        except BaseException as error:  # pragma: no cover - re-raised below, in the caller's thread
+            failed.append(error)
+
+    lns = threading.Thread(target=neighbourhood_search, daemon=True)
+    if search.best is not None:
+        lns.start()
+    try:
+        outcome = rounds.run(budget)
+    except BaseException:
+        stop.set()  # do not leave the search running behind an error
+        raise
+    if outcome in ("infeasible", "proven"):
+        stop.set()
+    if lns.is_alive():
+        lns.join()
+    if failed:
+        raise failed[0]
+    if outcome == "infeasible":
+        return _infeasible(data, budget)
     return _finish(data, search, greedy)
+
+
+def _improve(
+    data: ProblemData,
+    search: _Search,
+    cuts: Cuts,
+    budget: _Budget,
+    lp_selected: np.ndarray | None,
+    seed: int,
+    *,
+    deterministic: bool,
+    stop: threading.Event | None = None,
+) -> None:
+    """Neighbourhood search from the best plan, adopting better plans found meanwhile."""
+    assert search.best is not None
+    improve(
+        data,
+        search.best,
+        seconds_left=lambda: 0.0 if stop is not None and stop.is_set() else budget.left(),
+        spend=budget.spend,
+        cuts=cuts,
+        guide=lambda: search.guide,
+        incumbent=lambda: search.best,
+        lp_selected=lp_selected,
+        seed=seed,
+        on_better=search.offer,
+        deterministic=deterministic,
+    )
+
+
+class _Rounds:
+    """CP-SAT on the whole portfolio with the Hall cuts known so far; every solution is
+    checked by max-flow, and broken cut sets start a new round warm from the best plan."""
+
+    def __init__(
+        self,
+        data: ProblemData,
+        search: _Search,
+        cuts: Cuts,
+        check: FlowCheck,
+        seed: int,
+        gap: float,
+        workers: int | None,
+        deterministic: bool,
+    ):
+        self.data, self.search, self.cuts, self.check = data, search, cuts, check
+        self.seed, self.gap, self.workers, self.deterministic = seed, gap, workers, deterministic
+        # How long a round runs before new cuts may end it, as a share of the time left: the
+        # rounds have a share of it to themselves in deterministic mode, all of it otherwise.
+        self.round_share = MIN_ROUND_SHARE if deterministic else MIN_ROUND_SHARE * BOUND_SHARE
+
+    def run(self, budget: _Budget) -> str:
+        """Rounds until the time is up: "infeasible", "proven" (optimal or within the gap),
+        or "stopped" (time, or no new cuts to add)."""
+        search = self.search
+        while budget.left() > 0.05:  # the greedy alone may have used the time up (large sizes)
+            sets = self.cuts.snapshot()
+            pm = PortfolioModel(self.data, sets)
+            if search.best is not None:
+                pm.hint(search.best)
+            solver = _solver(budget, self.seed, self.gap, self.workers)
+            found = _Solutions(pm, self.check, search, sets)
+            found.min_round = self.round_share * budget.left()
+            found.deterministic = self.deterministic
+            solver.best_bound_callback = lambda b, pm=pm: search.bound_from(pm.objective, b)
+            status = solver.solve(pm.model, found)
+            budget.spend(solver.deterministic_time)
+            if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio
+                return "infeasible"
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                found.consider(pm.starts_in(solver))
+                search.bound_from(pm.objective, solver.best_objective_bound)
+            new_sets = found.violated - sets
+            log.info("cp-sat round: %s, %d new cuts", solver.status_name(status), len(new_sets))
+            self.cuts.add(new_sets)
+            if search.best_value is not None and search.proven(search.best_value, self.gap):
+                return "proven"
+            if not new_sets:
+                return "stopped"
+        return "stopped"
 
 
 def _finish(data: ProblemData, search: _Search, greedy: Schedule) -> Schedule:
@@ -105,6 +190,13 @@ def _finish(data: ProblemData, search: _Search, greedy: Schedule) -> Schedule:
         return Schedule(starts=starts, status="feasible", notes=["labour budgeted at the dearest rate"])
     proven = search.proven(schedule_objective(data, starts), 0.0)
     return Schedule(starts=starts, status="optimal" if proven else "feasible", bound=search.plan_bound())
+
+
+def _relax(data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministic: bool) -> Relaxation | None:
+    """The LP relaxation, timed by the clock or, in deterministic mode, by simplex iterations."""
+    if deterministic:
+        return solve_relaxation(data, sets, time_limit=30 * budget.limit, iterations=LP_ITERATIONS)
+    return solve_relaxation(data, sets, time_limit=min(LP_SHARE * budget.limit, budget.left()))
 
 
 def _infeasible(data: ProblemData, budget: _Budget) -> Schedule:
@@ -122,6 +214,8 @@ class _Budget:
 
     def spend(self, deterministic_time: float) -> None:
         self.used += deterministic_time
+        if self.within is not None:
+            self.within.spend(deterministic_time)
 
     def left(self) -> float:
         own = self.limit - (self.used if self.deterministic else time.perf_counter() - self.started)
@@ -156,29 +250,39 @@ class _Search:
         self.bound: float | None = None  # in the same orientation, loosened for rounding
         self.guide: dict[int, int] | None = None  # the best plan seen that breaks capacity
         self.guide_value: float | None = None
+        self.lock = threading.RLock()  # the cut rounds and neighbourhood search share this
 
     def offer(self, starts: dict[int, int]) -> None:
         value = schedule_objective(self.data, starts)
-        if self.best_value is None or value > self.best_value + 1e-9:
-            self.best, self.best_value = dict(starts), value
-            self._report()
+        with self.lock:
+            if self.best_value is None or value > self.best_value + 1e-9:
+                self.best, self.best_value = dict(starts), value
+                self._report()
 
     def guide_with(self, starts: dict[int, int]) -> None:
         """Remember the most valuable relaxed solution: where it differs from the best
         exact plan is where neighbourhood search looks (as RINS does in MIP solvers)."""
         value = schedule_objective(self.data, starts)
-        if self.guide_value is None or value > self.guide_value:
-            self.guide, self.guide_value = dict(starts), value
+        with self.lock:
+            if self.guide_value is None or value > self.guide_value:
+                self.guide, self.guide_value = dict(starts), value
+
+    def bound_at_most(self, plan_bound: float) -> None:
+        """A bound proven elsewhere (the LP relaxation), in plan units."""
+        oriented = -plan_bound if self.minimise else plan_bound
+        with self.lock:
+            if self.bound is None or oriented < self.bound:
+                self.bound = oriented
+                self._report()
 
     def bound_from(self, objective: object, solver_bound: float) -> None:
         from solvers.cpsat.objective import Objective
 
         assert isinstance(objective, Objective)
         plan_bound = objective.to_plan(solver_bound)
-        oriented = -(plan_bound - objective.slack) if objective.minimise else plan_bound + objective.slack
-        if self.bound is None or oriented < self.bound:
-            self.bound = oriented
-            self._report()
+        self.bound_at_most(
+            plan_bound - objective.slack if objective.minimise else plan_bound + objective.slack
+        )
 
     def proven(self, value: float, gap: float) -> bool:
         if self.bound is None:

@@ -1,0 +1,313 @@
+"""The LP relaxation of the portfolio: a proven bound, and a guide for the search.
+
+The rules are the CP-SAT model's (``solvers/cpsat``) with every start literal relaxed to
+[0, 1]: at most one start per project (exactly one if mandatory), precedence with lag in
+cumulative form (by any period, j has started no more than its predecessor had started
+``length + lag`` periods earlier), budgets, and capacity as Hall cuts. Cuts are separated
+to exactness: the LP's fractional demand in every period is routed by max-flow, and a
+minimum cut that the demand breaks becomes a new cut for every period, until none is
+broken. The LP optimum is then the optimum of the time-indexed LP with explicit flows,
+and a valid upper bound on every plan's objective; an LP stopped before that is a
+relaxation of it, so its optimum is a valid bound too.
+
+Solved with HiGHS's dual simplex, which re-solves warm after cuts are added. Only the
+``value`` and ``priority`` objectives have a relaxation here: the makespan LP is too weak
+to guide or bound anything.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from engine.problem import ProblemData
+from solvers.cpsat.hall import ClassSet
+from solvers.flow import Network
+from solvers.portfolio import labour_estimate
+
+log = logging.getLogger(__name__)
+BROKEN = 1e-6  # relative: demand above capacity by less than this is LP tolerance, not a cut
+BOUND_SLACK = 1e-6  # relative: loosen the LP optimum by HiGHS's tolerances so the bound stays valid
+MAX_ENTRIES = 1_500_000  # demand coefficients; beyond this (size L) the LP takes minutes: none is tried
+
+
+@dataclass
+class Relaxation:
+    """What the LP says: an upper bound, and how much of each start it would take."""
+
+    bound: float  # on the plan objective (value or priority)
+    exact: bool  # every broken Hall cut was added: the bound is the flow LP's own
+    selected: np.ndarray  # (project,) how much of each project the LP selects, 0 to 1
+    starts: list[dict[int, float]]  # per project: start -> fraction, for fractions above 1e-6
+    sets: set[ClassSet]  # the Hall sets the LP ended with (all of them, not only new ones)
+
+
+def solve_relaxation(
+    data: ProblemData, sets: set[ClassSet], *, time_limit: float, iterations: int | None = None
+) -> Relaxation | None:
+    """The LP relaxation within ``time_limit`` seconds (and, if given, ``iterations`` simplex
+    iterations per solve, which makes it deterministic); None when no LP could be solved in
+    time, the objective is makespan, or the LP itself is infeasible."""
+    if data.objective == "makespan" or data.num_projects == 0:
+        return None
+    deadline = time.perf_counter() + time_limit
+    if _entries(data) > MAX_ENTRIES:
+        log.info("LP relaxation skipped: %d demand coefficients", _entries(data))
+        return None
+    lp = _Lp(data)
+    if iterations is not None:
+        lp.highs.setOptionValue("simplex_iteration_limit", int(iterations))
+    if lp.infeasible:
+        return None
+    sets = set(sets)
+    lp.add_cuts(sets)
+    exact, bound = False, None
+    while (left := deadline - time.perf_counter()) > 0.01:
+        if not lp.solve(left):
+            break
+        bound = lp.objective() + BOUND_SLACK * max(1.0, abs(lp.objective()))
+        broken = lp.broken_sets() - sets
+        if not broken:
+            exact = True
+            break
+        sets |= broken
+        lp.add_cuts(broken)
+    if bound is None:
+        return None
+    log.info("LP relaxation: bound %.1f, %d sets, exact %s", bound, len(sets), exact)
+    return Relaxation(bound, exact, *lp.fractions(), sets)
+
+
+class _Lp:
+    """The relaxation as a HiGHS model: start columns, rows added family by family."""
+
+    def __init__(self, data: ProblemData):
+        self.data = data
+        count = np.maximum(data.latest - data.earliest + 1, 0).astype(np.int64)
+        self.first = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+        self.count = count
+        self.project = np.repeat(np.arange(data.num_projects), count)
+        self.start = data.earliest[self.project] + np.arange(len(self.project)) - self.first[self.project]
+        self.infeasible = bool((data.mandatory & (count == 0)).any())
+        self._load_entries()
+        self.highs = _highs()
+        value = np.array(
+            [data.start_value(int(j), int(s)) for j, s in zip(self.project, self.start, strict=True)]
+        )
+        n = len(self.project)
+        self.highs.addVars(n, np.zeros(n), np.ones(n))
+        if n:
+            self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), value.astype(np.float64))
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.values = np.zeros(n)
+        self._selection()
+        self._dependencies()
+        self._budget()
+
+    def _load_entries(self) -> None:
+        """Every (column, period, class, units) of demand, as flat arrays."""
+        data = self.data
+        cols, periods, classes, units = [], [], [], []
+        for j in range(data.num_projects):
+            if not self.count[j]:
+                continue
+            demand = data.demand[j]  # (length, classes of j)
+            r, ci = np.nonzero(demand)
+            for offset in range(int(self.count[j])):
+                cols.append(np.full(len(r), self.first[j] + offset))
+                periods.append(int(data.earliest[j]) + offset + r)
+                classes.append(data.project_classes[j][ci])
+                units.append(demand[r, ci])
+        self.e_col, self.e_period, self.e_class, self.e_units = (
+            np.concatenate(a).astype(np.int64) if a else np.zeros(0, dtype=np.int64)
+            for a in (cols, periods, classes, units)
+        )
+
+    def _add_rows(
+        self,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        upper: np.ndarray,
+        lower: np.ndarray | None = None,
+    ) -> None:
+        """Rows ``lower <= a x <= upper`` given as (row, column, value) triplets, rows 0-based here."""
+        num = len(upper)
+        if num == 0:
+            return
+        order = np.lexsort((cols, rows))
+        rows, cols, vals = rows[order], cols[order], vals[order].astype(np.float64)
+        starts = np.searchsorted(rows, np.arange(num)).astype(np.int32)
+        low = np.full(num, -highspy.kHighsInf) if lower is None else lower.astype(np.float64)
+        self.highs.addRows(num, low, upper.astype(np.float64), len(vals), starts, cols.astype(np.int32), vals)
+
+    def _selection(self) -> None:
+        placeable = np.flatnonzero(self.count > 0)
+        rows = np.searchsorted(placeable, self.project)
+        lower = self.data.mandatory[placeable].astype(np.float64)
+        self._add_rows(
+            rows, np.arange(len(self.project)), np.ones(len(self.project)), np.ones(len(placeable)), lower
+        )
+
+    def _dependencies(self) -> None:
+        """By each start s of j: sum of j's starts <= s  <=  sum of pred's starts <= s - gap."""
+        data, rows, cols, vals, num = self.data, [], [], [], 0
+        for j in range(data.num_projects):
+            for pred, lag in data.predecessors[j]:
+                gap = int(data.length[pred]) + lag
+                mine = self.first[j] + np.arange(self.count[j])
+                theirs = self.first[pred] + np.arange(self.count[pred])
+                for k, col in enumerate(mine):
+                    ready = theirs[self.start[theirs] + gap <= self.start[col]]
+                    rows += [np.full(k + 1 + len(ready), num)]
+                    cols += [mine[: k + 1], ready]
+                    vals += [np.ones(k + 1), -np.ones(len(ready))]
+                    num += 1
+        if num:
+            self._add_rows(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.zeros(num))
+
+    def _budget(self) -> None:
+        data = self.data
+        if data.scenario.policy.budget is None:
+            return
+        labour = labour_estimate(data) if data.include_labour else None
+        per_col = []
+        for j in self.project:
+            cost = np.full(int(data.length[j]), data.cost[j] / data.length[j])
+            per_col.append(cost + labour[j] if labour is not None else cost)
+        caps: list[tuple[np.ndarray, float]] = []  # (periods counted, cap)
+        if data.total_budget is not None:
+            caps.append((np.arange(data.num_periods), data.total_budget))
+        if data.period_cost_cap is not None:
+            caps += [(np.array([t]), float(cap)) for t, cap in enumerate(data.period_cost_cap)]
+        if data.year_of_period is not None:
+            caps += [
+                (np.flatnonzero(data.year_of_period == y), cap) for y, (_, cap) in enumerate(data.year_caps)
+            ]
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        upper: list[float] = []
+        for periods, cap in caps:
+            counted = np.isin(np.arange(data.num_periods), periods)
+            spend = np.array(
+                [cost[counted[s : s + len(cost)]].sum() for cost, s in zip(per_col, self.start, strict=True)]
+            )
+            if spend.size and spend.sum() > cap:
+                nz = np.flatnonzero(spend)
+                rows.append(np.full(len(nz), len(upper)))
+                cols.append(nz)
+                vals.append(spend[nz])
+                upper.append(cap)
+        if upper:
+            self._add_rows(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.array(upper))
+
+    def add_cuts(self, sets: set[ClassSet]) -> None:
+        """One row per set and period where the set's demand could exceed what serves it."""
+        data = self.data
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        upper: list[float] = []
+        for classes in sorted(sets, key=sorted):
+            members = np.zeros(len(data.classes), dtype=bool)
+            members[list(classes)] = True
+            hit = members[self.e_class]
+            if not hit.any():
+                continue
+            cap = data.group_capacity[data.group_eligible[:, members].any(axis=1)].sum(axis=0)
+            period, col, units = self.e_period[hit], self.e_col[hit], self.e_units[hit]
+            most = np.zeros(data.num_periods)
+            np.add.at(most, period, units)  # every start at once: the most the set could need
+            binding = most > cap
+            row_of = len(upper) + np.cumsum(binding) - 1  # a row per period where it could bind
+            keep = binding[period]
+            rows.append(row_of[period[keep]])
+            cols.append(col[keep])
+            vals.append(units[keep])
+            upper += cap[binding].astype(float).tolist()
+        if upper:
+            r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+            key = r * len(self.project) + c  # merge a column's units over the set's classes
+            uniq, inverse = np.unique(key, return_inverse=True)
+            merged = np.zeros(len(uniq))
+            np.add.at(merged, inverse, v)
+            self._add_rows(uniq // len(self.project), uniq % len(self.project), merged, np.array(upper))
+
+    def solve(self, seconds: float) -> bool:
+        self.highs.setOptionValue("time_limit", float(seconds))
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return False
+        self.values = np.asarray(self.highs.getSolution().col_value, dtype=np.float64)
+        return True
+
+    def objective(self) -> float:
+        return float(self.highs.getInfo().objective_function_value)
+
+    def broken_sets(self) -> set[ClassSet]:
+        """Class sets whose Hall cut the LP's demand breaks in some period (min-cut per period)."""
+        data = self.data
+        demand = np.zeros((data.num_periods, len(data.classes)))
+        np.add.at(demand, (self.e_period, self.e_class), self.e_units * self.values[self.e_col])
+        network, found = Network(data.group_eligible), set()
+        for t in np.flatnonzero(demand.sum(axis=1) > 0):
+            _, blocking = network.blocking_classes(
+                np.floor(demand[t]).astype(np.int64), data.group_capacity[:, t]
+            )
+            if blocking:
+                need = demand[t, sorted(blocking)].sum()
+                reach = data.group_eligible[:, sorted(blocking)].any(axis=1)
+                cap = float(data.group_capacity[reach, t].sum())
+                if need > cap * (1 + BROKEN) + 1:
+                    found.add(blocking)
+        return found
+
+    def fractions(self) -> tuple[np.ndarray, list[dict[int, float]]]:
+        selected = np.zeros(self.data.num_projects)
+        np.add.at(selected, self.project, self.values)
+        starts: list[dict[int, float]] = [{} for _ in range(self.data.num_projects)]
+        for k in np.flatnonzero(self.values > 1e-6):
+            starts[int(self.project[k])][int(self.start[k])] = float(self.values[k])
+        return np.minimum(selected, 1.0), starts
+
+
+def _entries(data: ProblemData) -> int:
+    """How many demand coefficients the LP would have (starts x nonzero demand cells)."""
+    starts = np.maximum(data.latest - data.earliest + 1, 0)
+    return int(sum(int(starts[j]) * int(np.count_nonzero(d)) for j, d in enumerate(data.demand)))
+
+
+def _highs() -> highspy.Highs:
+    swallow_banner()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    return highs
+
+
+@functools.cache
+def swallow_banner() -> None:
+    """The first HiGHS instance prints a banner on C stdout; keep it out of plans written there."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout to protect
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    try:
+        highspy.Highs()
+        ctypes.CDLL(None).fflush(None)  # the banner may sit in C's buffer
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)

@@ -1,0 +1,89 @@
+"""The LP relaxation: a valid bound, exact for multi-skilled people, as tight as the flow LP."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from benchmarks.milp import solve_milp
+from engine.problem import build
+from engine.validation import validate
+from solvers.cpsat.hall import initial_sets
+from solvers.relaxation import solve_relaxation
+from tests.conftest import tiny
+from tests.strategies import scenarios
+from tests.test_cpsat import brute_force_optimum, one, small_enough
+
+ANN = [{"id": "ann", "fte": 1.0, "skills": {"ba": 3, "dev": 3}}]
+
+
+def relax(data, **limits):
+    return solve_relaxation(data, initial_sets(data), time_limit=limits.get("time_limit", 10.0), **limits)
+
+
+def test_one_person_with_two_skills_is_not_counted_twice():
+    # Per-skill capacity would let both in; ann has one week of hours for the two of them.
+    raw = tiny(
+        staff=ANN,
+        calendar={"start": "2027-04-05", "period": "week", "periods": 1, "fte_hours": 10},
+        projects=[one("ba", id="a", hours=10, value=10), one("dev", id="b", hours=10, value=7)],
+    )
+    scenario, problems = validate(raw)
+    assert scenario is not None, problems
+    lp = relax(build(scenario))
+    assert lp is not None and lp.exact
+    assert lp.bound == pytest.approx(10, rel=1e-5)
+
+
+def test_makespan_has_no_relaxation():
+    scenario, _ = validate(tiny(projects=[one(id="a")], policy={"objective": "makespan"}))
+    assert scenario is not None
+    assert relax(build(scenario)) is None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_projects=4))
+def test_bound_is_never_below_the_exhaustive_optimum(raw):
+    scenario, _ = validate(raw)
+    if scenario is None or scenario.policy.objective == "makespan":
+        return
+    data = build(scenario)
+    if not small_enough(data):
+        return
+    best = brute_force_optimum(data)
+    lp = relax(data)
+    if lp is None:  # the LP itself is infeasible: so is every plan
+        assert best is None
+        return
+    assert lp.exact
+    assert ((lp.selected >= -1e-9) & (lp.selected <= 1 + 1e-9)).all()
+    assert (lp.selected[data.mandatory] >= 1 - 1e-6).all()
+    if best is not None:
+        assert lp.bound >= best - 1e-6
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_projects=6))
+def test_as_tight_as_the_explicit_flow_lp(raw):
+    """Cuts separated to exactness give the flow LP's optimum; the cumulative precedence
+    rows can only make it tighter."""
+    scenario, _ = validate(raw)
+    if scenario is None or scenario.policy.objective == "makespan":
+        return
+    data = build(scenario)
+    lp, flow = relax(data), solve_milp(data, time_limit=10, relax=True)
+    if lp is None or flow.status != "optimal" or flow.bound is None:
+        return
+    tolerance = 1e-5 * max(1.0, abs(flow.bound))
+    assert lp.bound <= flow.bound + tolerance
+    if not any(data.predecessors):
+        assert lp.bound == pytest.approx(flow.bound, abs=tolerance)
+
+
+def test_an_iteration_limit_makes_it_repeatable(example):
+    scenario, _ = validate(example)
+    assert scenario is not None
+    data = build(scenario)
+    first, second = relax(data, iterations=10_000), relax(data, iterations=10_000)
+    assert first is not None and second is not None
+    assert first.bound == second.bound and first.sets == second.sets
