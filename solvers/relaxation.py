@@ -59,8 +59,8 @@ def solve_relaxation(
     if data.objective == "makespan" or data.num_projects == 0:
         return None
     deadline = time.perf_counter() + time_limit
-    if _entries(data) > MAX_ENTRIES:
-        log.info("LP relaxation skipped: %d demand coefficients", _entries(data))
+    if demand_entries(data) > MAX_ENTRIES:
+        log.info("LP relaxation skipped: %d demand coefficients", demand_entries(data))
         return None
     lp = _Lp(data)
     if iterations is not None:
@@ -280,8 +280,9 @@ class _Lp:
         return np.minimum(selected, 1.0), starts
 
 
-def _entries(data: ProblemData) -> int:
-    """How many demand coefficients the LP would have (starts x nonzero demand cells)."""
+def demand_entries(data: ProblemData) -> int:
+    """How many demand coefficients a time-indexed model has (starts x nonzero demand cells):
+    the measure of how big the LP and the whole-portfolio CP-SAT model get."""
     starts = np.maximum(data.latest - data.earliest + 1, 0)
     return int(sum(int(starts[j]) * int(np.count_nonzero(d)) for j, d in enumerate(data.demand)))
 

@@ -49,3 +49,18 @@ def test_optimiser_on_the_clock_runs_rounds_and_neighbourhoods_side_by_side(seed
     assert oracle.check(raw, plan.model_dump(mode="json")) == []
     assert plan.objective >= greedy.objective - 1e-6
     assert plan.bound is not None and plan.bound >= plan.objective - 1e-6
+
+
+def test_large_portfolios_use_neighbourhood_search_alone(monkeypatch):
+    """Above a size threshold (L and up) the whole-portfolio model is not built at all."""
+    import solvers.cpsat.solve as cpsat_solve
+
+    monkeypatch.setattr(cpsat_solve, "WHOLE_MODEL_ENTRIES", 0)
+    monkeypatch.setattr(cpsat_solve, "PortfolioModel", None)  # building it would now fail loudly
+    raw = generate(Size(projects=12, staff=20, skills=5, periods=20), seed=3)
+    scenario = parse_scenario(raw)
+    greedy = solve(scenario, solver="greedy")
+    plan = solve(scenario, solver="cp-sat", time_limit=2)
+    assert check_plan(scenario, plan) == []
+    assert oracle.check(raw, plan.model_dump(mode="json")) == []
+    assert plan.objective >= greedy.objective - 1e-6

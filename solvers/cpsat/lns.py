@@ -60,6 +60,7 @@ def improve(
     seed: int = 0,
     on_better: Callable[[dict[int, int]], None] | None = None,
     deterministic: bool = False,
+    workers: int = 1,
 ) -> dict[int, int]:
     """The best plan found by neighbourhood steps until ``seconds_left()`` runs out
     (``spend`` is told each step's deterministic time). ``incumbent()`` is the best plan
@@ -74,7 +75,7 @@ def improve(
             best, best_value = dict(elsewhere), schedule_objective(data, elsewhere)
         free = _neighbourhood(data, best, rng, size, guide(), lp_selected)
         limit = min(step, max(0.2, MOST_OF_WHAT_IS_LEFT * seconds_left()), seconds_left())
-        found, complete, used = _step(data, best, free, limit, cuts, seed, deterministic)
+        found, complete, used = _step(data, best, free, limit, cuts, seed, deterministic, workers)
         spend(used)
         if found is not None and schedule_objective(data, found) > best_value + 1e-9:
             best, best_value = found, schedule_objective(data, found)
@@ -170,6 +171,7 @@ def _step(
     cuts: Cuts,
     seed: int,
     deterministic: bool,
+    workers: int = 1,
 ) -> tuple[dict[int, int] | None, bool, float]:
     """Re-optimise ``free`` with everything else fixed: (plan or None, solved to
     optimality, deterministic time used).
@@ -186,7 +188,7 @@ def _step(
     while True:
         model, v = _model(data, allowed, must, base, sets, best)
         solver = _solver(
-            seconds - used if deterministic else deadline - time.perf_counter(), seed, deterministic
+            seconds - used if deterministic else deadline - time.perf_counter(), seed, deterministic, workers
         )
         status = solver.solve(model)
         used += solver.deterministic_time
@@ -228,9 +230,9 @@ def _model(
     return model, v
 
 
-def _solver(seconds: float, seed: int, deterministic: bool) -> cp_model.CpSolver:
+def _solver(seconds: float, seed: int, deterministic: bool, workers: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
+    solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     if deterministic:
         solver.parameters.max_deterministic_time = max(seconds, 0.01)

@@ -30,12 +30,14 @@ from solvers.cpsat.lns import Cuts, improve
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import schedule_objective, solve_greedy
 from solvers.portfolio import Portfolio, Schedule
-from solvers.relaxation import Relaxation, solve_relaxation
+from solvers.relaxation import Relaxation, demand_entries, solve_relaxation
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, float]], None]
 BOUND_SHARE = 0.3  # of the time limit for the cut rounds; the rest improves the plan by LNS
 MIN_ROUND_SHARE = 0.2  # of the time left: how long a round runs before new cuts may end it
+WHOLE_MODEL_ENTRIES = 1_500_000  # above this (size L and up) the whole-portfolio model takes
+# longer to build than it would have to search: neighbourhood search alone, on every core
 LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
 LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
 
@@ -65,6 +67,12 @@ def solve_cpsat(
     cuts = Cuts(data, sets)
     lp_selected = None if relaxation is None else relaxation.selected
     rounds = _Rounds(data, search, cuts, check, seed, gap, workers, deterministic)
+    if demand_entries(data) > WHOLE_MODEL_ENTRIES and search.best is not None:
+        lns_workers = workers or (1 if deterministic else max(2, os.cpu_count() or 2))
+        _improve(
+            data, search, cuts, budget, lp_selected, seed, deterministic=deterministic, workers=lns_workers
+        )
+        return _finish(data, search, greedy)
     if deterministic:  # one after the other, each on deterministic time alone
         if rounds.run(bound_budget) == "infeasible":
             return _infeasible(data, budget)
@@ -110,6 +118,7 @@ def _improve(
     *,
     deterministic: bool,
     stop: threading.Event | None = None,
+    workers: int = 1,
 ) -> None:
     """Neighbourhood search from the best plan, adopting better plans found meanwhile."""
     assert search.best is not None
@@ -125,6 +134,7 @@ def _improve(
         seed=seed,
         on_better=search.offer,
         deterministic=deterministic,
+        workers=workers,
     )
 
 
