@@ -94,10 +94,7 @@ def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanatio
 
 
 def _failing_periods(portfolio: Portfolio, j: int, s: int) -> int:
-    return sum(
-        portfolio.loads[s + r].try_add(portfolio._extra(j, r)) is None
-        for r in range(int(portfolio.data.length[j]))
-    )
+    return portfolio.scan(j).failing(s)
 
 
 def _window_text(data: ProblemData, j: int, first: int | None) -> str:
