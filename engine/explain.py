@@ -67,7 +67,7 @@ def _scan(portfolio: Portfolio, j: int, first: int, last: int) -> tuple[int | No
 
 def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanation:
     data = portfolio.data
-    s = min(range(first, last + 1), key=lambda s: (_failing_periods(portfolio, j, s), s))
+    s = portfolio.scan(j).fewest_failing(first, last)
     short = portfolio.shortfall(j, s)
     c = int(np.argmax(short.sum(axis=0)))
     periods = [s + int(r) for r in np.flatnonzero(short[:, c])]
@@ -91,10 +91,6 @@ def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanatio
         shortfall_fte=round(fte, 2),
         best_start=s,
     )
-
-
-def _failing_periods(portfolio: Portfolio, j: int, s: int) -> int:
-    return portfolio.scan(j).failing(s)
 
 
 def _window_text(data: ProblemData, j: int, first: int | None) -> str:

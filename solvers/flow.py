@@ -45,12 +45,28 @@ class Network:
     def arc_flow(self, demand: np.ndarray, capacity: np.ndarray) -> tuple[int, np.ndarray]:
         """Max-flow of ``demand`` (classes,) into ``capacity`` (groups,): hours served and
         the flow on each class-to-group arc."""
-        if int(demand.sum()) == 0:
-            return 0, np.zeros(len(self.c_idx), dtype=np.int64)
-        solver = self._solver(demand, capacity)
+        served, flow, _ = self.max_flow(demand, capacity, cut=False)
+        return served, flow
+
+    def max_flow(
+        self, demand: np.ndarray, capacity: np.ndarray, *, cut: bool = True
+    ) -> tuple[int, np.ndarray, frozenset[int]]:
+        """Hours served, the flow per arc, and (if ``cut``), when not all demand is served,
+        a set S of classes whose demand exceeds the capacity of every group that could serve
+        them (Hall's condition broken: the classes on the source side of a minimum cut)."""
+        total = int(demand.sum())
+        if total == 0:
+            return 0, np.zeros(len(self.c_idx), dtype=np.int64), frozenset()
+        caps = np.concatenate([demand, np.full(len(self.c_idx), total), capacity]).astype(np.int64)
+        solver = max_flow.SimpleMaxFlow()
+        solver.add_arcs_with_capacity(self.tails, self.heads, caps)
         if solver.solve(self.source, self.sink) != solver.OPTIMAL:  # pragma: no cover - small ints
             raise RuntimeError("max-flow failed")
-        return int(solver.optimal_flow()), solver.flows(self.middle).astype(np.int64)
+        served, flow = int(solver.optimal_flow()), solver.flows(self.middle).astype(np.int64)
+        if served == total or not cut:
+            return served, flow, frozenset()
+        side = solver.get_source_side_min_cut()
+        return served, flow, frozenset(int(n) for n in side if n < self.num_classes)
 
     def route(self, demand: np.ndarray, capacity: np.ndarray) -> tuple[int, np.ndarray]:
         """As :meth:`arc_flow`, with the flow as a (classes, groups) matrix."""
@@ -85,24 +101,9 @@ class Network:
         return out
 
     def blocking_classes(self, demand: np.ndarray, capacity: np.ndarray) -> tuple[int, frozenset[int]]:
-        """Max-flow value and, when not all demand is served, a set S of classes whose
-        demand exceeds the capacity of every group that could serve them (Hall's condition
-        broken: the classes on the source side of a minimum cut)."""
-        total = int(demand.sum())
-        solver = self._solver(demand, capacity)
-        solver.solve(self.source, self.sink)
-        served = int(solver.optimal_flow())
-        if served == total:
-            return served, frozenset()
-        side = solver.get_source_side_min_cut()
-        return served, frozenset(int(n) for n in side if n < self.num_classes)
-
-    def _solver(self, demand: np.ndarray, capacity: np.ndarray) -> max_flow.SimpleMaxFlow:
-        total = int(demand.sum())
-        caps = np.concatenate([demand, np.full(len(self.c_idx), total), capacity]).astype(np.int64)
-        solver = max_flow.SimpleMaxFlow()
-        solver.add_arcs_with_capacity(self.tails, self.heads, caps)
-        return solver
+        """Max-flow value and the classes of a broken Hall condition; see :meth:`max_flow`."""
+        served, _, blocking = self.max_flow(demand, capacity)
+        return served, blocking
 
 
 def route(demand: np.ndarray, capacity: np.ndarray, eligible: np.ndarray) -> tuple[int, np.ndarray]:
@@ -126,14 +127,20 @@ class PeriodLoad:
 
     def try_add(self, extra: np.ndarray) -> np.ndarray | None:
         """A flow (per arc) serving the committed demand plus ``extra``, or None if none exists."""
+        return self.check(extra)[0]
+
+    def check(self, extra: np.ndarray) -> tuple[np.ndarray | None, frozenset[int]]:
+        """As :meth:`try_add`, with the classes whose Hall condition breaks when a max-flow
+        finds that it does not fit (empty otherwise)."""
         total = self.demand + extra
-        if (total > self.reach).any():  # a class alone needs more than all who could serve it
-            return None
+        over = np.flatnonzero(total > self.reach)
+        if len(over):  # a class alone needs more than all who could serve it
+            return None, frozenset([int(over[0])])
         flow = self.network.fill(self.flow, extra, self.capacity)
         if flow is not None:
-            return flow
-        served, flow = self.network.arc_flow(total, self.capacity)
-        return flow if served == int(total.sum()) else None
+            return flow, frozenset()
+        served, flow, blocking = self.network.max_flow(total, self.capacity)
+        return (flow, frozenset()) if served == int(total.sum()) else (None, blocking)
 
     def commit(self, extra: np.ndarray, flow: np.ndarray) -> None:
         self.demand = self.demand + extra
