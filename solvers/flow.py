@@ -18,20 +18,17 @@ from ortools.graph.python import max_flow
 
 
 class Network:
-    """The class-to-group arcs, built once and shared by every period.
-
-    Arcs are sorted by class, and within a class the most specialised groups come first,
-    so that a fill leaves the people who can do many things free for later work.
-    """
+    """The class-to-group arcs, built once and shared by every period."""
 
     def __init__(self, eligible: np.ndarray):
         self.eligible = eligible
         self.num_groups, self.num_classes = eligible.shape
-        c_idx, g_idx = np.nonzero(eligible.T)
+        self.g_idx, self.c_idx = np.nonzero(eligible)
+        # The fill visits arcs by class, the most specialised groups first, so that it
+        # leaves the people who can do many things free for later work.
         breadth = eligible.sum(axis=1)
-        order = np.lexsort((g_idx, breadth[g_idx], c_idx))
-        self.c_idx, self.g_idx = c_idx[order], g_idx[order]
-        self.class_start = np.searchsorted(self.c_idx, np.arange(self.num_classes + 1))
+        self.fill_order = np.lexsort((self.g_idx, breadth[self.g_idx], self.c_idx))
+        self.class_start = np.searchsorted(self.c_idx[self.fill_order], np.arange(self.num_classes + 1))
         n_c, n_g = self.num_classes, self.num_groups
         self.source, self.sink = n_c + n_g, n_c + n_g + 1
         self.tails = np.concatenate([np.full(n_c, self.source), self.c_idx, n_c + np.arange(n_g)]).astype(
@@ -89,14 +86,14 @@ class Network:
         free = capacity - used
         out = arcs.copy()
         for c in np.flatnonzero(extra):
-            lo, hi = self.class_start[c], self.class_start[c + 1]
-            groups = self.g_idx[lo:hi]
+            arcs_c = self.fill_order[self.class_start[c] : self.class_start[c + 1]]
+            groups = self.g_idx[arcs_c]
             avail = free[groups]
             before = np.cumsum(avail) - avail  # free capacity in the groups ahead of each
             take = np.clip(extra[c] - before, 0, avail)
             if int(take.sum()) < extra[c]:
                 return None
-            out[lo:hi] += take
+            out[arcs_c] += take
             free[groups] -= take
         return out
 
