@@ -1,6 +1,6 @@
 """Turn benchmark results (JSON from ``benchmarks.portfolio``) into the tables of BENCHMARKS.md.
 
-python -m benchmarks.report benchmarks/results/portfolio.json
+python -m benchmarks.report benchmarks/results/portfolio.json [more.json ...]
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def table(results: list[dict[str, Any]]) -> str:
         by[(row["size"], row["seed"])][row["method"]] = row
     head = (
         "| size | seed | greedy | CP-SAT 10 s | 30 s | 60 s | CP-SAT / greedy | CP-SAT bound "
-        "| gap to own bound | gap to LP bound | HiGHS 60 s | HiGHS bound | LP bound | CP-SAT / HiGHS "
+        "| gap at 10 s | gap to own bound | gap to LP bound "
+        "| HiGHS 60 s | HiGHS bound | LP bound | CP-SAT / HiGHS "
         "| first plan s | assign s "
         "| peak MB CP-SAT / HiGHS | violations |"
     )
@@ -58,6 +59,7 @@ def table(results: list[dict[str, Any]]) -> str:
                     _fmt(cp),
                     _ratio(cp, g.get("objective")),
                     _fmt(c.get("bound")),
+                    _gap(c.get("objective_10s"), c.get("bound_10s")),
                     _gap(cp, c.get("bound")),
                     _gap(cp, lp.get("bound")),
                     _fmt(h.get("objective")) + ("" if "error" not in h else " (" + h["error"] + ")"),
@@ -105,7 +107,7 @@ def summary(results: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    results = json.loads(Path(sys.argv[1]).read_text())
+    results = [row for name in sys.argv[1:] for row in json.loads(Path(name).read_text())]
     print(table(results))
     print()
     print(summary(results))
