@@ -85,9 +85,8 @@ def markdown(rows: list[dict[str, Any]], total: dict[str, Any]) -> str:
     for r in rows:
         makespan = "-" if r["makespan"] is None else f"{r['makespan']:.0f}"
         known = "-" if r.get("known") is None else str(r["known"])
-        lines.append(
-            f"| {r['instance']} | {makespan} | {known} | {'yes' if r['proven'] else 'no'} | {r['seconds']:.2f} |"
-        )
+        proven = "yes" if r["proven"] else "no"
+        lines.append(f"| {r['instance']} | {makespan} | {known} | {proven} | {r['seconds']:.2f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -98,7 +98,7 @@ def _request_row(reader: _Reader, job: Job, renewable: int) -> None:
     if values[0] != job.number:
         reader.fail(f"expected job {job.number} here, found job {values[0]}")
     if values[1] != 1:
-        reader.fail(f"job {job.number} is given in mode {values[1]}; only single-mode instances are supported")
+        reader.fail(f"job {job.number} is given in mode {values[1]}; only single-mode is supported")
     job.duration, job.demand = values[2], values[3:]
 
 
@@ -232,8 +232,8 @@ def _real_predecessors(instance: Instance) -> dict[int, list[int]]:
             found[number] = sorted(preds)
         return found[number]
 
-    for job in _topological(instance):
-        real(job)
+    for number in _topological(instance):
+        real(number)
     return found
 
 

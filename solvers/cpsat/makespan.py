@@ -19,6 +19,7 @@ always valid, and a plan is proven optimal only when the exact plan meets it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from ortools.sat.python import cp_model
 from engine.problem import ProblemData
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.objective import Objective
+from solvers.cpsat.precedence import CriticalPaths, interchangeable, symmetric_order
 from solvers.cpsat.solve import Progress, _Budget, _finish, _infeasible, _Search, _solver
 from solvers.greedy import solve_greedy
 from solvers.portfolio import Schedule
@@ -173,50 +175,17 @@ class MakespanModel:
     def same_projects_in_order(self) -> None:
         """Interchangeable projects (same demand, window and neighbours) start in index order."""
         for group in interchangeable(self.data):
-            for a, b in zip(group, group[1:], strict=False):
+            for a, b in itertools.pairwise(group):
                 self.model.add(self.starts[a] <= self.starts[b])
 
     def hint(self, starts: dict[int, int]) -> None:
         self.model.clear_hints()
         for j, s in symmetric_order(self.data, starts).items():
             self.model.add_hint(self.starts[j], s)
-        self.model.add_hint(
-            self.makespan, max(s + int(self.data.length[j]) for j, s in starts.items())
-        )
+        self.model.add_hint(self.makespan, max(s + int(self.data.length[j]) for j, s in starts.items()))
 
     def starts_in(self, solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback) -> dict[int, int]:
         return {j: int(solver.value(s)) for j, s in enumerate(self.starts)}
-
-
-class CriticalPaths:
-    """Longest paths through the precedence graph: how early each project can start
-    (``head``), how long from its start to the end at least (``tail``), and the makespan
-    no capacity could beat (``lower_bound``)."""
-
-    def __init__(self, data: ProblemData):
-        n = data.num_projects
-        length = [int(x) for x in data.length]
-        successors: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        for j, preds in enumerate(data.predecessors):
-            for pred, lag in preds:
-                successors[pred].append((j, lag))
-        order = _topological(data)
-        self.head = [int(data.earliest[j]) for j in range(n)]
-        for j in order:
-            for succ, lag in successors[j]:
-                self.head[succ] = max(self.head[succ], self.head[j] + length[j] + lag)
-        self.tail = list(length)
-        for j in reversed(order):
-            for succ, lag in successors[j]:
-                self.tail[j] = max(self.tail[j], length[j] + lag + self.tail[succ])
-        self.lower_bound = max((self.head[j] + length[j] for j in range(n)), default=0)
-        self.last = [j for j in range(n) if not successors[j]]
-        self.ordered = np.zeros((n, n), dtype=bool)  # [a, b]: one of a, b must follow the other
-        for j in reversed(order):
-            for succ, _ in successors[j]:
-                self.ordered[j] |= self.ordered[succ]
-                self.ordered[j, succ] = True
-        self.ordered |= self.ordered.T
 
 
 def exclusive_cliques(
@@ -244,60 +213,6 @@ def exclusive_cliques(
         if len(clique) > 2:
             found.setdefault(frozenset(clique), clique)
     return list(found.values())
-
-
-def _topological(data: ProblemData) -> list[int]:
-    done: set[int] = set()
-    order: list[int] = []
-
-    def visit(j: int) -> None:
-        stack = [(j, iter(data.predecessors[j]))]
-        while stack:
-            node, preds = stack[-1]
-            nxt = next(preds, None)
-            if nxt is None:
-                stack.pop()
-                if node not in done:
-                    done.add(node)
-                    order.append(node)
-            elif nxt[0] not in done:
-                stack.append((nxt[0], iter(data.predecessors[nxt[0]])))
-
-    for j in range(data.num_projects):
-        visit(j)
-    return order
-
-
-def interchangeable(data: ProblemData) -> list[list[int]]:
-    """Groups of projects that could swap starts in any plan: same demand, window, lags,
-    predecessors and successors, and not fixed."""
-    successors: list[list[tuple[int, int]]] = [[] for _ in range(data.num_projects)]
-    for j, preds in enumerate(data.predecessors):
-        for pred, lag in preds:
-            successors[pred].append((j, lag))
-    groups: dict[tuple, list[int]] = {}
-    for j in range(data.num_projects):
-        if data.fixed[j]:
-            continue
-        key = (
-            int(data.earliest[j]),
-            int(data.latest[j]),
-            data.dense_demand(j).tobytes(),
-            int(data.length[j]),
-            tuple(sorted(data.predecessors[j])),
-            tuple(sorted(successors[j])),
-        )
-        groups.setdefault(key, []).append(j)
-    return [g for g in groups.values() if len(g) > 1]
-
-
-def symmetric_order(data: ProblemData, starts: dict[int, int]) -> dict[int, int]:
-    """The same plan with interchangeable projects' starts swapped into index order."""
-    ordered = dict(starts)
-    for group in interchangeable(data):
-        for j, s in zip(group, sorted(starts[j] for j in group), strict=True):
-            ordered[j] = s
-    return ordered
 
 
 def _runs(values: np.ndarray) -> list[tuple[int, int]]:
@@ -388,7 +303,7 @@ def _tune(params: Any, workers: int | None) -> None:
         params.num_workers = max(params.num_workers, 3)
 
 
-def _bound(solver: cp_model.CpSolver, status: int, best: int | None) -> float:
+def _bound(solver: cp_model.CpSolver, status: Any, best: int | None) -> float:
     """The solver's bound; with makespan capped at the best plan, "infeasible" proves it."""
     if status == cp_model.INFEASIBLE:
         assert best is not None
