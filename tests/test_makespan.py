@@ -183,3 +183,15 @@ def test_j30_instances_reach_their_known_optimum(instance, optimum):
     plan = solve(scenario, time_limit=10, deterministic=True)
     assert plan.status == "optimal" and plan.objective == optimum
     assert check_plan(parse_scenario(scenario), plan) == []
+
+
+def test_deterministic_mode_gives_the_same_plan():
+    raw = tiny(
+        staff=[*ANN, {"id": "bob", "fte": 0.5, "skills": {"dev": 4}}],
+        projects=[
+            work("ba" if i % 2 else "dev", id=f"p{i}", hours=3 + i, periods=1 + i % 2) for i in range(5)
+        ],
+        policy=MAKESPAN,
+    )
+    first = solve(raw, seed=3, **FAST).model_dump(exclude={"solve_seconds"})
+    assert first == solve(raw, seed=3, **FAST).model_dump(exclude={"solve_seconds"})
