@@ -23,7 +23,7 @@ from solvers.greedy import solve_greedy
 def plain_try_add(self: PeriodLoad, extra: np.ndarray) -> np.ndarray | None:
     """The baseline: a full max-flow for every check."""
     total = self.demand + extra
-    served, flow = self.network.route(total, self.capacity)
+    served, flow = self.network.arc_flow(total, self.capacity)
     return flow if served == int(total.sum()) else None
 
 

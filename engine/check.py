@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+import numpy as np
+
 from engine.calendar import PeriodCalendar
 from engine.errors import Problem
 from engine.plan import Plan, ProjectResult
@@ -158,11 +160,14 @@ class _Check:
     def _capacity(self, booked: dict[tuple[str, int], float]) -> Iterator[Problem]:
         working = self.cal.working_days.astype(float)
         util, fte_hours = self.s.policy.max_utilisation, self.s.calendar.fte_hours
+        person_hours: dict[str, np.ndarray] = {}  # each person's hours per period, computed once
         for (sid, t), hours in sorted(booked.items()):
             if not 0 <= t < self.cal.num_periods:
                 yield Problem("assignments", f"'{sid}' is booked in period {t}, outside the horizon")
                 continue
-            cap = float(_person_hours(self.staff[sid], self.cal, working)[t]) * fte_hours * util
+            if sid not in person_hours:
+                person_hours[sid] = _person_hours(self.staff[sid], self.cal, working)
+            cap = float(person_hours[sid][t]) * fte_hours * util
             if hours > cap + HOURS_TOL + 1e-9 * cap:
                 yield Problem(
                     "assignments",

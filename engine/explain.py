@@ -67,7 +67,7 @@ def _scan(portfolio: Portfolio, j: int, first: int, last: int) -> tuple[int | No
 
 def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanation:
     data = portfolio.data
-    s = min(range(first, last + 1), key=lambda s: (_failing_periods(portfolio, j, s), s))
+    s = portfolio.scan(j).fewest_failing(first, last)
     short = portfolio.shortfall(j, s)
     c = int(np.argmax(short.sum(axis=0)))
     periods = [s + int(r) for r in np.flatnonzero(short[:, c])]
@@ -90,13 +90,6 @@ def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanatio
         shortfall_hours=hours,
         shortfall_fte=round(fte, 2),
         best_start=s,
-    )
-
-
-def _failing_periods(portfolio: Portfolio, j: int, s: int) -> int:
-    return sum(
-        portfolio.loads[s + r].try_add(portfolio._extra(j, r)) is None
-        for r in range(int(portfolio.data.length[j]))
     )
 
 

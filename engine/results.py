@@ -87,7 +87,9 @@ def _excluded(data: ProblemData, j: int, code: str, text: str) -> ProjectResult:
 
 
 def _assignment(data: ProblemData, row: Row) -> Assignment:
-    return Assignment(
+    # Built without validation: every field comes from the engine's own arrays, and a
+    # large plan has millions of rows.
+    return Assignment.model_construct(
         staff=data.staff_ids[row.staff],
         project=data.project_ids[row.project],
         skill=data.skill_ids[row.skill],

@@ -2,6 +2,11 @@
 
 Shared by the greedy solver, explanations and repair steps, so that "does project j fit
 at start s?" has exactly one answer everywhere.
+
+Scanning the starts of one project is the hot loop of the greedy and of explanations, so
+it is done by a :class:`StartScan`: a vectorised necessary test rules out most (period,
+demand row) pairs at once, and each remaining pair gets one exact check, however many
+starts share it (a project's demand rows repeat within a phase).
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class Portfolio:
         self.starts: dict[int, int] = {}
         self.spent_period = np.zeros(data.num_periods)
         self.labour = labour_estimate(data) if data.include_labour else None
+        self.hall = HallSets(data, self.loads)
+        self._scan: StartScan | None = None  # valid until a load changes
 
     def earliest_start(self, j: int) -> int | None:
         """First start allowed by window and placed predecessors; None if a predecessor is out."""
@@ -79,33 +86,35 @@ class Portfolio:
         return short if short > BUDGET_TOL * max(1.0, spent.sum()) else 0.0
 
     def capacity_flows(self, j: int, s: int) -> list[np.ndarray] | None:
-        """Flows for every period of j started at s, or None at the first period it breaks."""
-        flows = []
-        for r, t in enumerate(range(s, s + int(self.data.length[j]))):
-            flow = self.loads[t].try_add(self._extra(j, r))
-            if flow is None:
-                return None
-            flows.append(flow)
-        return flows
+        """Flows for every period of j started at s, or None if some period breaks."""
+        return self.scan(j).flows(s)
+
+    def scan(self, j: int) -> StartScan:
+        """The capacity checks of j's starts against the loads as they stand (reused
+        until a load changes)."""
+        if self._scan is None or self._scan.j != j:
+            self._scan = StartScan(self, j)
+        return self._scan
 
     def place(self, j: int, s: int, flows: list[np.ndarray]) -> None:
+        self._scan = None
         for r, flow in enumerate(flows):
             self.loads[s + r].commit(self._extra(j, r), flow)
+        self.hall.add_load(j, s, 1)
         self.spent_period[s : s + int(self.data.length[j])] += self.period_cost(j)
         self.starts[j] = s
 
     def remove(self, j: int) -> None:
+        self._scan = None
         s = self.starts.pop(j)
         for r in range(int(self.data.length[j])):
             self.loads[s + r].release(self._extra(j, r))
+        self.hall.add_load(j, s, -1)
         self.spent_period[s : s + int(self.data.length[j])] -= self.period_cost(j)
 
     def shortfall(self, j: int, s: int) -> np.ndarray:
         """(relative period, class) units that cannot be served if j started at s."""
-        out = np.zeros((int(self.data.length[j]), len(self.data.classes)), dtype=np.int64)
-        for r in range(int(self.data.length[j])):
-            out[r] = self.loads[s + r].shortfall(self._extra(j, r))
-        return out
+        return self.scan(j).shortfall(s)
 
     def _extra(self, j: int, r: int) -> np.ndarray:
         extra = np.zeros(len(self.data.classes), dtype=np.int64)
@@ -116,12 +125,146 @@ class Portfolio:
     def of(cls, data: ProblemData, starts: dict[int, int]) -> Portfolio:
         """A portfolio holding ``starts`` (which must be feasible), e.g. a solver's plan."""
         portfolio = cls(data)
+        demand = np.zeros((data.num_periods, len(data.classes)), dtype=np.int64)
+        for j, s in starts.items():
+            demand[s : s + int(data.length[j]), data.project_classes[j]] += data.demand[j]
         for t, load in enumerate(portfolio.loads):
-            for j, s in starts.items():
-                if s <= t < s + int(data.length[j]):
-                    load.demand = load.demand + portfolio._extra(j, t - s)
-            _, load.flow = load.network.route(load.demand, load.capacity)
+            load.set_demand(demand[t])
+        portfolio.hall.recount()
         for j, s in starts.items():
             portfolio.spent_period[s : s + int(data.length[j])] += portfolio.period_cost(j)
         portfolio.starts = dict(starts)
         return portfolio
+
+
+class HallSets:
+    """Class sets whose Hall condition is a cheap necessary test for a fit, with how much
+    of each set the portfolio's loads use per period.
+
+    A period's demand fits only if, for each set of classes, its demand is at most the
+    capacity of the groups that can serve some class in it. The sets start as each class,
+    each skill from each level up, and all classes (the CP-SAT model's first cuts); each
+    max-flow that fails adds the set its minimum cut names, so a bottleneck found once
+    rules out every later check that breaks it without another max-flow.
+    """
+
+    def __init__(self, data: ProblemData, loads: list[PeriodLoad]):
+        self.data, self.loads = data, loads
+        self.index: dict[frozenset[int], int] = {}
+        sets = [frozenset([c]) for c in range(len(data.classes))]
+        for k in range(len(data.skill_ids)):
+            of_skill = [(cls.min_level, c) for c, cls in enumerate(data.classes) if cls.skill == k]
+            for level in sorted({lv for lv, _ in of_skill}):
+                sets.append(frozenset(c for lv, c in of_skill if lv >= level))
+        sets = list(dict.fromkeys([*sets, frozenset(range(len(data.classes)))]))
+        self.index = {classes: k for k, classes in enumerate(sets)}
+        self.member = np.zeros((len(data.classes), len(sets)), dtype=np.int64)
+        for k, classes in enumerate(sets):
+            self.member[list(classes), k] = 1
+        # float products for BLAS speed; sums of integer units stay exact far beyond any size
+        serves = data.group_eligible.astype(float) @ self.member > 0
+        self.capacity = np.rint(data.group_capacity.T.astype(float) @ serves).astype(np.int64)
+        self.used = np.zeros_like(self.capacity)  # (periods, sets)
+        self.recount()
+
+    def recount(self) -> None:
+        """Recompute the sets' use from the loads (after they were set directly)."""
+        demand = np.array([load.demand for load in self.loads], dtype=float)
+        self.used = np.rint(demand @ self.member).astype(np.int64)
+
+    def learn(self, classes: frozenset[int]) -> None:
+        """Test ``classes`` from now on (a set whose Hall condition a max-flow found broken)."""
+        if not classes or classes in self.index:
+            return
+        self.index[classes] = self.member.shape[1]
+        column = np.zeros((len(self.data.classes), 1), dtype=np.int64)
+        column[list(classes)] = 1
+        serves = self.data.group_eligible[:, list(classes)].any(axis=1)
+        capacity = self.data.group_capacity[serves].sum(axis=0)
+        used = np.array([load.demand[list(classes)].sum() for load in self.loads])
+        self.member = np.hstack([self.member, column])
+        self.capacity = np.column_stack([self.capacity, capacity])
+        self.used = np.column_stack([self.used, used])
+
+    def add_load(self, j: int, s: int, sign: int) -> None:
+        """Count project j started at s in (sign 1) or out (sign -1) of the sets' use."""
+        rows = self.data.demand[j] @ self.member[self.data.project_classes[j]]
+        self.used[s : s + len(rows)] += sign * rows
+
+    def ruled_out(self, j: int, rows: np.ndarray) -> np.ndarray:
+        """(periods, rows): whether adding each of j's demand ``rows`` breaks some set."""
+        member = self.member[self.data.project_classes[j]]
+        touched = np.flatnonzero(member.any(axis=0))  # only sets with a class of j can break
+        need = rows @ member[:, touched]  # (rows, sets)
+        slack = self.capacity[:, touched] - self.used[:, touched]  # (periods, sets)
+        return (need[None, :, :] > slack[:, None, :]).any(axis=2)
+
+
+class StartScan:
+    """Exact capacity checks of project j's starts against the loads as they stand.
+
+    Each (period, distinct demand row) pair is decided once: by the Hall-set test,
+    vectorised over all periods, and only if that passes by the period's exact check.
+    Valid until a load changes (:class:`Portfolio` drops it then).
+    """
+
+    def __init__(self, portfolio: Portfolio, j: int):
+        data = portfolio.data
+        self.portfolio, self.j, self.length = portfolio, j, int(data.length[j])
+        rows, row_of = np.unique(data.demand[j], axis=0, return_inverse=True)
+        self.row_of = row_of.reshape(-1)
+        self.ruled_out = portfolio.hall.ruled_out(j, rows)  # (periods, distinct rows)
+        self.known: dict[tuple[int, int], np.ndarray | None] = {}
+
+    def flows(self, s: int) -> list[np.ndarray] | None:
+        """Flows for every period of j started at s, or None if some period breaks."""
+        if self.lower_bound(s) > 0:
+            return None
+        flows = []
+        for r in range(self.length):
+            flow = self.flow(s + r, r)
+            if flow is None:
+                return None
+            flows.append(flow)
+        return flows
+
+    def lower_bound(self, s: int) -> int:
+        """How many periods of j started at s the Hall-set test alone finds broken."""
+        return int(self.ruled_out[s + np.arange(self.length), self.row_of].sum())
+
+    def failing(self, s: int) -> int:
+        """How many periods of j started at s break."""
+        return sum(self.flow(s + r, r) is None for r in range(self.length))
+
+    def fewest_failing(self, first: int, last: int) -> int:
+        """The start in first..last with the fewest periods that break (earliest on ties).
+
+        Starts are tried in order of their lower bound, and the search stops once no
+        start left can beat the best, so most starts need no exact check."""
+        best: tuple[int, int] | None = None
+        for bound, s in sorted((self.lower_bound(s), s) for s in range(first, last + 1)):
+            if best is not None and (bound, s) > best:
+                break
+            best = min(best or (self.length + 1, s), (self.failing(s), s))
+        assert best is not None, "an empty range of starts"
+        return best[1]
+
+    def shortfall(self, s: int) -> np.ndarray:
+        """(relative period, class) units that cannot be served if j started at s."""
+        p = self.portfolio
+        out = np.zeros((self.length, len(p.data.classes)), dtype=np.int64)
+        for r in range(self.length):
+            if self.flow(s + r, r) is None:  # periods that fit fall short by nothing
+                out[r] = p.loads[s + r].shortfall(p._extra(self.j, r))
+        return out
+
+    def flow(self, t: int, r: int) -> np.ndarray | None:
+        """A flow for period t with j's relative period r added, or None."""
+        key = (t, int(self.row_of[r]))
+        if key not in self.known:
+            flow, blocking = None, frozenset[int]()
+            if not self.ruled_out[key]:
+                flow, blocking = self.portfolio.loads[t].check(self.portfolio._extra(self.j, r))
+            self.portfolio.hall.learn(blocking)
+            self.known[key] = flow
+        return self.known[key]

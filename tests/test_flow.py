@@ -56,5 +56,26 @@ def test_period_load_accepts_exactly_what_fits(instance, extra):
     flow2 = load.try_add(more)
     assert (flow2 is not None) == brute_force_fits(demand + more, capacity, eligible)
     if flow2 is not None:
-        assert (flow2.sum(axis=1) == demand + more).all()
-        assert (flow2.sum(axis=0) <= capacity).all()
+        dense = load.network.dense(flow2)
+        assert (dense.sum(axis=1) == demand + more).all()
+        assert (dense.sum(axis=0) <= capacity).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances, st.lists(st.integers(0, 5), min_size=4, max_size=4))
+def test_fill_moves_no_flow_and_stays_within_capacity(instance, extra):
+    demand, capacity, eligible = (np.array(x) for x in instance)
+    eligible = eligible.astype(bool)
+    load = PeriodLoad(capacity, eligible)
+    flow = load.try_add(demand)
+    if flow is None:
+        return
+    more = np.array(extra[: len(demand)])
+    filled = load.network.fill(flow, more, load.capacity)
+    if filled is None:
+        return
+    assert (filled >= flow).all()  # only adds
+    dense = load.network.dense(filled)
+    assert (dense.sum(axis=1) == demand + more).all()
+    assert (dense.sum(axis=0) <= capacity).all()
+    assert (dense[~eligible.T] == 0).all()

@@ -9,6 +9,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
+from solvers.cpsat.hall import SetCapacity
 from solvers.cpsat.variables import Variables
 from solvers.portfolio import Portfolio, labour_estimate
 
@@ -24,12 +25,23 @@ class Constraints:
         self.model, self.data, self.v, self.base = model, data, v, base
         # Per period and class: the demand expression's terms (coefficient, literal).
         self.demand_terms: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        # Per period and class: the most demand the variables could add (every start at once).
+        self.most = np.zeros((data.num_periods, len(data.classes)), dtype=np.int64)
         for j in range(data.num_projects):
+            if not v.starts[j]:
+                continue
+            rows, cols = np.nonzero(data.demand[j])
+            classes, units = data.project_classes[j][cols], data.demand[j][rows, cols]
+            cells = list(zip(rows.tolist(), classes.tolist(), units.tolist(), strict=True))
             for s, x in v.starts[j].items():
-                for r in range(int(data.length[j])):
-                    for c, units in zip(data.project_classes[j], data.demand[j][r], strict=True):
-                        if units > 0:
-                            self.demand_terms[(s + r, int(c))].append((int(units), x))
+                for r, c, u in cells:
+                    self.demand_terms[(s + r, c)].append((u, x))
+            starts = np.fromiter(v.starts[j], dtype=np.int64)
+            np.add.at(
+                self.most,
+                ((starts[:, None] + rows[None, :]).ravel(), np.tile(classes, len(starts))),
+                np.tile(units, len(starts)),
+            )
         self.shortfall: dict[tuple[int, int], cp_model.IntVar] = {}
         self.flows: dict[tuple[int, int, int], cp_model.IntVar] = {}  # (period, class, group)
 
@@ -104,32 +116,36 @@ class Constraints:
             if most_into[g] > data.group_capacity[g, t]:  # otherwise it cannot bind
                 model.add(sum(flows) <= int(data.group_capacity[g, t]))
 
-    def hall(self, sets: set[frozenset[int]]) -> None:
+    def hall(self, sets: set[frozenset[int]], capacity: SetCapacity | None = None) -> None:
         """In every period, each set of classes needs no more than the groups able to serve
-        any of them can give (see ``hall``); only cuts that could ever bind are added."""
+        any of them can give (see ``hall``); only cuts that could ever bind are added.
+
+        Which (period, set) cuts could bind is worked out with matrix products (sets x
+        periods), so that neighbourhood steps on large portfolios do not pay for all of them."""
         data = self.data
+        order = sorted(sets, key=sorted)
+        if not order or not self.demand_terms:
+            return
+        member = np.zeros((len(data.classes), len(order)))  # floats for BLAS: exact below 2**53
+        for i, classes in enumerate(order):
+            member[sorted(classes), i] = 1.0
+        cap = (capacity or SetCapacity(data)).of(order)  # (period, set)
+        if self.base is not None:
+            used = np.stack([load.demand for load in self.base.loads]).astype(np.float64) @ member
+            cap = cap - np.rint(used).astype(np.int64)
+        most = self.most
         demand: dict[tuple[int, int], cp_model.LinearExpr] = {}
-        most: dict[tuple[int, int], int] = {}
-        by_period: dict[int, list[int]] = defaultdict(list)
-        for (t, c), terms in self.demand_terms.items():
-            demand[(t, c)] = cp_model.LinearExpr.weighted_sum([x for _, x in terms], [u for u, _ in terms])
-            most[(t, c)] = sum(u for u, _ in terms)
-            by_period[t].append(c)
-        reach = {s: data.group_eligible[:, sorted(s)].any(axis=1) for s in sets}
-        for t, classes_now in by_period.items():
-            present = set(classes_now)
-            fixed = (
-                np.zeros(len(data.classes), dtype=np.int64)
-                if self.base is None
-                else self.base.loads[t].demand
-            )
-            for classes in sets:
-                here = [c for c in classes if c in present]
-                if not here:
-                    continue
-                cap = int(data.group_capacity[reach[classes], t].sum()) - int(fixed[sorted(classes)].sum())
-                if sum(most[(t, c)] for c in here) > cap:
-                    self.model.add(cp_model.LinearExpr.sum([demand[(t, c)] for c in here]) <= cap)
+        present = [set(np.flatnonzero(row).tolist()) for row in most]
+        need = np.rint(most.astype(np.float64) @ member).astype(np.int64)
+        for t, i in zip(*np.nonzero(need > cap), strict=True):
+            here = sorted(order[i] & present[t])
+            for c in here:
+                if (t, c) not in demand:
+                    terms = self.demand_terms[(int(t), c)]
+                    demand[(t, c)] = cp_model.LinearExpr.weighted_sum(
+                        [x for _, x in terms], [u for u, _ in terms]
+                    )
+            self.model.add(cp_model.LinearExpr.sum([demand[(t, c)] for c in here]) <= int(cap[t, i]))
 
     def budget(self) -> None:
         """Selected projects' cost (and labour, if counted) within the total, per period and per year."""

@@ -55,3 +55,26 @@ class FlowCheck:
             if blocking:
                 found.add(blocking)
         return found
+
+
+class SetCapacity:
+    """Per class set and period, the capacity of every group able to serve some class in
+    it; cached, because neighbourhood steps ask for the same sets again and again."""
+
+    def __init__(self, data: ProblemData):
+        self.data = data
+        self._cache: dict[ClassSet, np.ndarray] = {}
+
+    def of(self, order: list[ClassSet]) -> np.ndarray:
+        """(period, set) capacities for the sets in ``order``."""
+        missing = [s for s in order if s not in self._cache]
+        if missing:
+            member = np.zeros((len(self.data.classes), len(missing)))
+            for i, classes in enumerate(missing):
+                member[sorted(classes), i] = 1.0
+            # Floats for BLAS (exact for integers below 2**53), results back as integers.
+            reach = (self.data.group_eligible.astype(np.float64) @ member) > 0
+            cap = np.rint(self.data.group_capacity.T.astype(np.float64) @ reach).astype(np.int64)
+            for i, classes in enumerate(missing):
+                self._cache[classes] = cap[:, i]
+        return np.stack([self._cache[s] for s in order], axis=1)

@@ -19,7 +19,7 @@ from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
 from solvers.cpsat.constraints import Constraints
-from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
+from solvers.cpsat.hall import ClassSet, FlowCheck, SetCapacity, initial_sets
 from solvers.cpsat.objective import set_objective
 from solvers.cpsat.variables import Variables
 from solvers.greedy import schedule_objective
@@ -37,6 +37,7 @@ class Cuts:
         self._sets = set(sets)
         self._lock = threading.Lock()
         self.check = FlowCheck(data)
+        self.capacity = SetCapacity(data)
 
     def snapshot(self) -> set[ClassSet]:
         with self._lock:
@@ -186,7 +187,7 @@ def _step(
     base, used, deadline = Portfolio.of(data, fixed), 0.0, time.perf_counter() + seconds
     sets = cuts.snapshot()
     while True:
-        model, v = _model(data, allowed, must, base, sets, best)
+        model, v = _model(data, allowed, must, base, sets, best, cuts.capacity)
         solver = _solver(
             seconds - used if deterministic else deadline - time.perf_counter(), seed, deterministic, workers
         )
@@ -214,6 +215,7 @@ def _model(
     base: Portfolio,
     sets: set[ClassSet],
     hint: dict[int, int],
+    capacity: SetCapacity | None = None,
 ) -> tuple[cp_model.CpModel, Variables]:
     model = cp_model.CpModel()
     v = Variables(model, data, allowed=allowed)
@@ -221,7 +223,7 @@ def _model(
     rules.at_most_one_start()
     rules.mandatory(sorted(must))
     rules.dependencies()
-    rules.hall(sets)
+    rules.hall(sets, capacity)
     rules.budget()
     set_objective(model, data, v)
     for j, options in enumerate(v.starts):

@@ -245,7 +245,7 @@ def solve_makespan(
     rounds = _Rounds(data, search, segments(data), seed, gap, workers)
     if rounds.run(budget) == "infeasible":
         return _infeasible(data, budget)
-    return _finish(data, search, greedy)
+    return _finish(data, search, greedy, None)
 
 
 class _Rounds:

@@ -38,6 +38,8 @@ BOUND_SHARE = 0.3  # of the time limit for the cut rounds; the rest improves the
 MIN_ROUND_SHARE = 0.2  # of the time left: how long a round runs before new cuts may end it
 WHOLE_MODEL_ENTRIES = 1_500_000  # above this (size L and up) the whole-portfolio model takes
 # longer to build than it would have to search: neighbourhood search alone, on every core
+AFTERWARDS = 3.0  # the left shift (given 0.5x at most), staff assignment and explanations (~2.5x),
+# in multiples of the greedy's own time: measured at L and XL
 LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
 LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
 
@@ -67,6 +69,9 @@ def solve_cpsat(
         )
     budget = _Budget(time_limit, deterministic)
     greedy = solve_greedy(data)
+    greedy_seconds = time.perf_counter() - budget.started
+    if not deterministic:  # leave time for what follows within the limit (BENCHMARKS.md, scale)
+        budget.limit = max(0.1, budget.limit - AFTERWARDS * greedy_seconds)
     bound_budget = _Budget(BOUND_SHARE * time_limit, deterministic, within=budget)
     search = _Search(data, on_progress, budget.started)
     if greedy.status == "feasible":
@@ -84,13 +89,13 @@ def solve_cpsat(
         _improve(
             data, search, cuts, budget, lp_selected, seed, deterministic=deterministic, workers=lns_workers
         )
-        return _finish(data, search, greedy)
+        return _finish(data, search, greedy, None if deterministic else greedy_seconds)
     if deterministic:  # one after the other, each on deterministic time alone
         if rounds.run(bound_budget) == "infeasible":
             return _infeasible(data, budget)
         if search.best is not None and not search.proven(search.best_value or 0.0, gap):
             _improve(data, search, cuts, budget, lp_selected, seed, deterministic=True)
-        return _finish(data, search, greedy)
+        return _finish(data, search, greedy, None if deterministic else greedy_seconds)
     # Otherwise side by side: the cut rounds search the whole portfolio on CP-SAT's workers
     # while neighbourhood search (one thread) improves the best plan either has found.
     stop, failed = threading.Event(), []
@@ -117,7 +122,7 @@ def solve_cpsat(
         raise failed[0]
     if outcome == "infeasible":
         return _infeasible(data, budget)
-    return _finish(data, search, greedy)
+    return _finish(data, search, greedy, None if deterministic else greedy_seconds)
 
 
 def _improve(
@@ -202,12 +207,13 @@ class _Rounds:
         return "stopped"
 
 
-def _finish(data: ProblemData, search: _Search, greedy: Schedule) -> Schedule:
-    """The best plan, left-shifted; "optimal" only when proven so (a gap limit does not count)."""
+def _finish(data: ProblemData, search: _Search, greedy: Schedule, greedy_seconds: float | None) -> Schedule:
+    """``greedy_seconds`` times the left shift; None (deterministic mode) lets it finish."""
     if search.best is None:
         return greedy  # nothing exact was found: greedy's conflicts say what stood in the way
     # The greedy already starts every project as early as it fits; anything else is shifted.
-    starts = search.best if search.best == greedy.starts else left_shift(data, search.best)
+    deadline = None if greedy_seconds is None else time.perf_counter() + max(1.0, 0.5 * greedy_seconds)
+    starts = search.best if search.best == greedy.starts else left_shift(data, search.best, deadline)
     if data.include_labour:  # labour is reserved at the dearest rate: a restriction, so no proof
         return Schedule(starts=starts, status="feasible", notes=["labour budgeted at the dearest rate"])
     proven = search.proven(schedule_objective(data, starts), 0.0)
@@ -365,15 +371,15 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
             self.search.offer(starts)
 
 
-def left_shift(data: ProblemData, starts: dict[int, int]) -> dict[int, int]:
+def left_shift(data: ProblemData, starts: dict[int, int], deadline: float | None = None) -> dict[int, int]:
     """Move each project to its earliest start that still fits, keeping everything else.
 
     Never worse for any objective (earlier starts lose less to delay and finish sooner),
-    and it settles ties on earlier starts.
+    and it settles ties on earlier starts. Past ``deadline`` the rest stay where they are.
     """
     portfolio = Portfolio.of(data, starts)
     for j in sorted(starts, key=lambda k: (starts[k], k)):
-        if data.fixed[j]:
+        if data.fixed[j] or (deadline is not None and time.perf_counter() > deadline):
             continue
         current = portfolio.starts[j]
         portfolio.remove(j)
