@@ -258,6 +258,28 @@ def check(scenario: ScenarioArg, plan: PlanArg) -> None:
     out.print(f"{plan}: valid plan for {scenario}", highlight=False)
 
 
+importers = typer.Typer(help="Convert other formats to scenarios.", no_args_is_help=True)
+app.add_typer(importers, name="import")
+
+
+@importers.command("psplib")
+def import_psplib(
+    instance: Annotated[Path, typer.Argument(help="PSPLIB single-mode instance (.sm).", show_default=False)],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the scenario (JSON) here.")
+    ] = None,
+) -> None:
+    """A PSPLIB instance as a makespan scenario: resources as pools, jobs as projects."""
+    from engine.psplib import import_psplib as convert
+
+    text = json.dumps(convert(instance), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    out.print(f"scenario written to {output}", highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app, turning every failure into a message and an exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")

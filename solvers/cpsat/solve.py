@@ -55,6 +55,18 @@ def solve_cpsat(
     workers: int | None = None,
 ) -> Schedule:
     """The best schedule found within ``time_limit`` seconds; never below the greedy one."""
+    from solvers.cpsat import makespan  # the interval model for makespan (imports this module)
+
+    if makespan.suits(data):
+        return makespan.solve_makespan(
+            data,
+            time_limit=time_limit,
+            seed=seed,
+            on_progress=on_progress,
+            deterministic=deterministic,
+            relative_gap=relative_gap,
+            workers=workers,
+        )
     budget = _Budget(time_limit, deterministic)
     greedy = solve_greedy(data)
     greedy_seconds = time.perf_counter() - budget.started
