@@ -38,7 +38,7 @@ BOUND_SHARE = 0.3  # of the time limit for the cut rounds; the rest improves the
 MIN_ROUND_SHARE = 0.2  # of the time left: how long a round runs before new cuts may end it
 WHOLE_MODEL_ENTRIES = 1_500_000  # above this (size L and up) the whole-portfolio model takes
 # longer to build than it would have to search: neighbourhood search alone, on every core
-AFTERWARDS = 3.0  # the left shift (given 0.5x at most), staff assignment and explanations (~2.5x),
+AFTERWARDS = 3.3  # the left shift (given 0.5x at most), staff assignment and explanations (~2.8x),
 # in multiples of the greedy's own time: measured at L and XL
 LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
 LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
