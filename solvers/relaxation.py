@@ -41,12 +41,11 @@ MAX_ENTRIES = 1_500_000  # demand coefficients; beyond this (size L) the LP take
 
 @dataclass
 class Relaxation:
-    """What the LP says: an upper bound, and how much of each start it would take."""
+    """What the LP says: an upper bound, and how much of each project it would take."""
 
     bound: float  # on the plan objective (value or priority)
     exact: bool  # every broken Hall cut was added: the bound is the flow LP's own
     selected: np.ndarray  # (project,) how much of each project the LP selects, 0 to 1
-    starts: list[dict[int, float]]  # per project: start -> fraction, for fractions above 1e-6
     sets: set[ClassSet]  # the Hall sets the LP ended with (all of them, not only new ones)
 
 
@@ -83,7 +82,7 @@ def solve_relaxation(
     if bound is None:
         return None
     log.info("LP relaxation: bound %.1f, %d sets, exact %s", bound, len(sets), exact)
-    return Relaxation(bound, exact, *lp.fractions(), sets)
+    return Relaxation(bound, exact, lp.selected(), sets)
 
 
 class _Lp:
@@ -271,13 +270,11 @@ class _Lp:
                     found.add(blocking)
         return found
 
-    def fractions(self) -> tuple[np.ndarray, list[dict[int, float]]]:
+    def selected(self) -> np.ndarray:
+        """How much of each project the LP takes: its start fractions summed, 0 to 1."""
         selected = np.zeros(self.data.num_projects)
         np.add.at(selected, self.project, self.values)
-        starts: list[dict[int, float]] = [{} for _ in range(self.data.num_projects)]
-        for k in np.flatnonzero(self.values > 1e-6):
-            starts[int(self.project[k])][int(self.start[k])] = float(self.values[k])
-        return np.minimum(selected, 1.0), starts
+        return np.minimum(selected, 1.0)
 
 
 def demand_entries(data: ProblemData) -> int:
