@@ -258,6 +258,27 @@ def check(scenario: ScenarioArg, plan: PlanArg) -> None:
     out.print(f"{plan}: valid plan for {scenario}", highlight=False)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Run the HTTP API (settings from CAPACITY_* environment variables; see the README)."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from api import Settings, create_app
+    from engine.io import problems_from
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _print_problems([Problem(f"CAPACITY_{p.path.upper()}", p.message) for p in problems_from(exc)])
+        raise typer.Exit(2) from exc
+    logging.getLogger().setLevel(logging.INFO)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
 importers = typer.Typer(help="Convert other formats to scenarios.", no_args_is_help=True)
 app.add_typer(importers, name="import")
 

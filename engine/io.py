@@ -7,6 +7,7 @@ column for syntax errors; a field path for content errors) and what is wrong.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,7 +68,12 @@ def parse_model(model: type[M], data: Any, prefix: str = "") -> M:
 
 def problems_from(exc: ValidationError, prefix: str = "") -> list[Problem]:
     """Pydantic's errors as problems with paths like ``projects[3].phases[1].periods``."""
-    return [Problem(join_path(prefix, err["loc"]), _sentence(err)) for err in exc.errors()]
+    return problems_from_errors(exc.errors(), prefix)
+
+
+def problems_from_errors(errors: Sequence[Any], prefix: str = "") -> list[Problem]:
+    """The same, from pydantic's error dicts (as FastAPI hands them over)."""
+    return [Problem(join_path(prefix, err["loc"]), _sentence(err)) for err in errors]
 
 
 def join_path(prefix: str, loc: tuple[int | str, ...] | list[int | str]) -> str:

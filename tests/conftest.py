@@ -45,3 +45,56 @@ def tiny(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def example() -> dict[str, Any]:
     return json.loads(EXAMPLE.read_text())
+
+
+# -- the HTTP API: one app per test, on SQLite and on PostgreSQL -------------------------
+POSTGRES_URL = os.environ.get(
+    "CAPACITY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'capacity.db'}"
+        return
+    yield from _postgres_database()
+
+
+def _postgres_database() -> Any:
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(POSTGRES_URL)
+    name = f"capacity_test_{uuid.uuid4().hex[:12]}"
+    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CAPACITY_TEST_POSTGRES") == "required":
+            pytest.fail(f"PostgreSQL is required but not reachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def api(database_url: str, tmp_path: Path) -> Any:
+    """A running app (TestClient) on a fresh database, with its job runner."""
+    from fastapi.testclient import TestClient
+
+    from api import Settings, create_app
+    from tests.api_helpers import ADMIN_KEY, Api
+
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, admin_key=ADMIN_KEY, workers=2, queue_limit=4
+    )
+    with TestClient(create_app(settings)) as client:
+        yield Api(client)

@@ -1,0 +1,136 @@
+"""Solve jobs: submit (202), watch progress, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
+from sqlalchemy import func, select
+
+from api.db import utcnow
+from api.deps import CallerDep, RunnerDep, SessionDep, SettingsDep
+from api.models import Job, ScenarioRevision
+from api.problems import ApiError, not_found
+from api.routes.paging import Limit, Offset
+from api.routes.scenarios import own_scenario, revision_of
+from api.schemas import JobPublic, Page, Progress, SolveRequest
+from api.settings import Settings
+
+router = APIRouter(tags=["jobs"])
+RETRY_AFTER_S = 10
+
+
+@router.post(
+    "/v1/scenarios/{scenario_id}/solve",
+    status_code=202,
+    response_model=JobPublic,
+    responses={429: {"description": "The queue is full; retry after the time in Retry-After."}},
+)
+def solve_scenario(
+    scenario_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    response: Response,
+    request: Annotated[SolveRequest | None, Body()] = None,
+) -> JobPublic:
+    """Queue a solve of the scenario's newest revision (or the one asked for); poll the job."""
+    request = request or SolveRequest()
+    scenario = own_scenario(session, caller, scenario_id)
+    revision = revision_of(session, scenario, request.revision)
+    params = _params(request, revision, settings)
+    if runner.active_jobs(session) >= settings.queue_limit:
+        raise ApiError(
+            429, "the solve queue is full; try again shortly", headers={"Retry-After": str(RETRY_AFTER_S)}
+        )
+    job = Job(
+        organisation_id=caller.organisation_id,
+        scenario_id=scenario.id,
+        revision_id=revision.id,
+        params=params,
+    )
+    session.add(job)
+    session.commit()
+    runner.wake()
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job_public(job, revision.number)
+
+
+def _params(request: SolveRequest, revision: ScenarioRevision, settings: Settings) -> dict[str, object]:
+    """The solve's settings, with the time limit resolved and held within the server's cap."""
+    policy = revision.document.get("policy") or {}
+    asked = request.time_limit_s
+    if asked is not None and asked > settings.max_time_limit_s:
+        raise ApiError(
+            422, f"time_limit_s: {asked:g} s is over this server's limit of {settings.max_time_limit_s:g} s"
+        )
+    default = policy.get("time_limit_s") if isinstance(policy, dict) else None
+    limit = asked if asked is not None else float(default or 10)
+    params = request.model_dump(exclude={"revision", "time_limit_s"})
+    return params | {"time_limit_s": min(limit, settings.max_time_limit_s)}
+
+
+@router.get("/v1/jobs", response_model=Page[JobPublic])
+def list_jobs(session: SessionDep, caller: CallerDep, limit: Limit = 50, offset: Offset = 0) -> Page:
+    """The organisation's jobs, newest first."""
+    mine = Job.organisation_id == caller.organisation_id
+    total = session.scalar(select(func.count()).select_from(Job).where(mine)) or 0
+    found = session.execute(
+        select(Job, ScenarioRevision.number)
+        .join(ScenarioRevision, Job.revision_id == ScenarioRevision.id)
+        .where(mine)
+        .order_by(Job.created_at.desc(), Job.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page(items=[job_public(j, n) for j, n in found], total=total, limit=limit, offset=offset)
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobPublic)
+def get_job(job_id: str, session: SessionDep, caller: CallerDep) -> JobPublic:
+    """A job's status and live progress; ``plan_id`` once it is done."""
+    job = _own_job(session, caller, job_id)
+    return job_public(job, _revision_number(session, job))
+
+
+@router.delete(
+    "/v1/jobs/{job_id}", response_model=JobPublic, responses={409: {"description": "Already over."}}
+)
+def cancel_job(job_id: str, session: SessionDep, caller: CallerDep, runner: RunnerDep) -> JobPublic:
+    """Cancel a queued or running job."""
+    job = _own_job(session, caller, job_id)
+    if job.status not in ("queued", "running"):
+        raise ApiError(409, f"job '{job_id}' is already {job.status}")
+    job.status, job.finished_at = "cancelled", utcnow()
+    session.commit()
+    runner.cancel(job.id)
+    return job_public(job, _revision_number(session, job))
+
+
+def _own_job(session: SessionDep, caller: CallerDep, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.organisation_id != caller.organisation_id:
+        raise not_found("job", job_id)
+    return job
+
+
+def _revision_number(session: SessionDep, job: Job) -> int:
+    return session.get_one(ScenarioRevision, job.revision_id).number
+
+
+def job_public(job: Job, revision: int) -> JobPublic:
+    return JobPublic(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        scenario_id=job.scenario_id,
+        scenario_revision=revision,
+        params=job.params,
+        progress=Progress(**job.progress) if job.progress else None,
+        plan_id=job.plan_id,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
