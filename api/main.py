@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     problems.install(app)
-    app.add_middleware(problems.BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(problems.BodyGuard, max_bytes=settings.max_request_bytes)
     for module in (health, organisations, scenarios, jobs, plans):
         app.include_router(module.router)
     return app

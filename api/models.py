@@ -32,6 +32,11 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def is_id(text: str) -> bool:
+    """Whether ``text`` could be one of our ids; anything else is not found without asking the database."""
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+
+
 class Base(DeclarativeBase):
     pass
 

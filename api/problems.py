@@ -108,8 +108,8 @@ def _without_body(err: dict[str, Any]) -> dict[str, Any]:
     return {**err, "loc": loc}
 
 
-class BodyLimit:
-    """Refuses request bodies over ``max_bytes`` with 413, declared or streamed."""
+class BodyGuard:
+    """Refuses bodies over ``max_bytes`` (413, declared or streamed) and bodies with NUL characters (422)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
@@ -132,6 +132,11 @@ class BodyLimit:
             if len(body) > self.max_bytes:
                 await self._refuse(scope, send)
                 return
+        if b"\\u0000" in body:  # JSON may carry NUL characters; no database column can store them
+            request = Request(scope)
+            detail = "the request contains a NUL character (\\u0000), which cannot be stored"
+            await problem_response(422, detail, request)(scope, _no_body, send)
+            return
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:

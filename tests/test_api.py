@@ -248,3 +248,12 @@ def test_lists_are_paginated(api: Api) -> None:
 def test_unknown_routes_and_methods_are_problem_details(api: Api) -> None:
     _is_problem(api.client.get("/v1/nothing-here"), 404)
     _is_problem(api.client.patch("/healthz"), 405)
+
+
+def test_text_no_database_can_store_is_refused_not_crashed_on(api: Api) -> None:
+    me = api.organisation()
+    named = example() | {"name": "bad\u0000name"}
+    body = _is_problem(api.client.post("/v1/scenarios", json=named, headers=me), 422)
+    assert "NUL" in body["detail"]
+    for url in ("/v1/scenarios/%00", "/v1/jobs/%00abc", "/v1/plans/" + "é" * 40):
+        _is_problem(api.client.get(url, headers=me), 404)

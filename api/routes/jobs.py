@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from api.db import utcnow
 from api.deps import CallerDep, RunnerDep, SessionDep, SettingsDep
-from api.models import Job, ScenarioRevision
+from api.models import Job, ScenarioRevision, is_id
 from api.problems import ApiError, not_found
 from api.routes.paging import Limit, Offset
 from api.routes.scenarios import own_scenario, revision_of
@@ -109,7 +109,7 @@ def cancel_job(job_id: str, session: SessionDep, caller: CallerDep, runner: Runn
 
 
 def _own_job(session: SessionDep, caller: CallerDep, job_id: str) -> Job:
-    job = session.get(Job, job_id)
+    job = session.get(Job, job_id) if is_id(job_id) else None
     if job is None or job.organisation_id != caller.organisation_id:
         raise not_found("job", job_id)
     return job

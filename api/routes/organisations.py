@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import AdminDep, SessionDep, key_hash
-from api.models import ApiKey, Organisation
+from api.models import ApiKey, Organisation, is_id
 from api.problems import not_found
 from api.routes.paging import Limit, Offset
 from api.schemas import KeyCreated, OrganisationCreate, OrganisationCreated, OrganisationPublic, Page
@@ -58,7 +58,7 @@ def list_organisations(session: SessionDep, _admin: AdminDep, limit: Limit = 50,
 @router.post("/{organisation_id}/keys", status_code=201, response_model=KeyCreated)
 def create_key(organisation_id: str, session: SessionDep, _admin: AdminDep) -> KeyCreated:
     """Another API key for an organisation, e.g. to rotate keys (admin key required)."""
-    if session.get(Organisation, organisation_id) is None:
+    if not is_id(organisation_id) or session.get(Organisation, organisation_id) is None:
         raise not_found("organisation", organisation_id)
     row, key = new_key(session, organisation_id)
     session.commit()

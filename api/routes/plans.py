@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter
 
 from api.deps import CallerDep, SessionDep
-from api.models import Plan, ScenarioRevision
+from api.models import Plan, ScenarioRevision, is_id
 from api.problems import not_found
 from engine.plan import Plan as PlanDocument
 
@@ -26,7 +26,7 @@ class PlanPublic(PlanDocument):
 
 def own_plan(session: SessionDep, caller: CallerDep, plan_id: str) -> Plan:
     """The caller's plan, or 404 (also for another organisation's)."""
-    plan = session.get(Plan, plan_id)
+    plan = session.get(Plan, plan_id) if is_id(plan_id) else None
     if plan is None or plan.organisation_id != caller.organisation_id:
         raise not_found("plan", plan_id)
     return plan

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from api.db import utcnow
 from api.deps import CallerDep, SessionDep, SettingsDep
-from api.models import Plan, Scenario, ScenarioRevision
+from api.models import Plan, Scenario, ScenarioRevision, is_id
 from api.problems import ApiError, not_found
 from api.routes.paging import Limit, Offset
 from api.schemas import (
@@ -50,7 +50,7 @@ RevisionQuery = Annotated[int | None, Query(ge=1, le=10**9, description="A revis
 
 def own_scenario(session: SessionDep, caller: CallerDep, scenario_id: str) -> Scenario:
     """The caller's scenario, or 404 (also for another organisation's)."""
-    row = session.get(Scenario, scenario_id)
+    row = session.get(Scenario, scenario_id) if is_id(scenario_id) else None
     if row is None or row.organisation_id != caller.organisation_id or row.deleted_at is not None:
         raise not_found("scenario", scenario_id)
     return row
