@@ -14,6 +14,11 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# More connections than request threads (AnyIO's pool has 40): a request holds its connection
+# until its response is sent, and with fewer, waiting requests starve the ones that would
+# give theirs back.
+POOL = {"pool_size": 10, "max_overflow": 50, "pool_timeout": 10}
+IN_FLIGHT = 32  # requests inside the app at once (api.problems.InFlightLimit): below both
 
 
 def utcnow() -> dt.datetime:
@@ -26,10 +31,10 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
-from api.db import make_engine, migrate, session_factory
+from api.db import IN_FLIGHT, make_engine, migrate, session_factory
 from api.jobs import JobRunner
 from api.routes import health, jobs, organisations, plans, scenarios
 from api.schemas import ProblemDetails
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     problems.install(app)
     app.add_middleware(problems.BodyGuard, max_bytes=settings.max_request_bytes)
+    app.add_middleware(problems.InFlightLimit, limit=IN_FLIGHT)
     for module in (health, organisations, scenarios, jobs, plans):
         app.include_router(module.router)
     return app

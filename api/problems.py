@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -10,6 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -84,6 +87,13 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(_allowed_methods(app, request))
         return problem_response(exc.status_code, str(exc.detail), request, headers=headers)
 
+    @app.exception_handler(SQLAlchemyTimeout)
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        detail = "the database is busy or unreachable; try again shortly"
+        return problem_response(503, detail, request, headers={"Retry-After": "5"})
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -143,6 +153,25 @@ class BodyGuard:
         request = Request(scope)
         detail = f"the request body is larger than this server accepts ({self.max_bytes:,} bytes)"
         await problem_response(413, detail, request)(scope, _no_body, send)
+
+
+class InFlightLimit:
+    """At most ``limit`` requests inside the app at once; the rest wait here, holding nothing.
+
+    Without it, a burst of clients each takes a database connection and then waits for a
+    thread, while the threads wait for connections: everyone times out together.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, exempt: tuple[str, ...] = ("/healthz",)):
+        self.app, self.exempt = app, exempt
+        self.slots = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
