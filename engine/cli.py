@@ -156,6 +156,10 @@ def solve(
     ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the plan (JSON) here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables; for scripts.")] = False,
+    recommend: Annotated[
+        bool,
+        typer.Option("--recommend", help="Also rank where one more FTE adds most value (solves again)."),
+    ] = False,
 ) -> None:
     """Choose projects and starts within capacity and budget, and assign staff."""
     from engine.io import plan_json, write_plan
@@ -175,6 +179,11 @@ def solve(
     else:
         with _SolveProgress(limit) as progress:
             plan = run(loaded, on_progress=progress.update, **options)  # type: ignore[arg-type]
+    if recommend and plan.status in ("optimal", "feasible"):
+        from engine.recommend import recommend as rank
+
+        found = rank(loaded, plan, time_limit=limit, deterministic=deterministic)
+        plan.recommendations = [r.as_dict() for r in found]  # type: ignore[attr-defined]
     if output is not None:
         write_plan(plan, output)
     if quiet:
@@ -183,6 +192,8 @@ def solve(
     else:
         out.print(plan.summary(), highlight=False)
         out.print(_plan_table(plan))
+        for i, r in enumerate(getattr(plan, "recommendations", None) or [], start=1):
+            out.print(f"{i}. {r['text']}", highlight=False)
         if output is not None:
             out.print(f"plan written to {output}")
     if plan.status in ("infeasible", "unknown"):
@@ -256,6 +267,46 @@ def check(scenario: ScenarioArg, plan: PlanArg) -> None:
         err.print(f"{plan}: {len(problems)} violation(s)")
         raise typer.Exit(1)
     out.print(f"{plan}: valid plan for {scenario}", highlight=False)
+
+
+@app.command()
+def explain(
+    scenario: ScenarioArg,
+    plan: PlanArg,
+    project: Annotated[
+        str | None, typer.Option("--project", "-p", help="One project (default: every one left out).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout instead of a table.")] = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the scenario with the extra capacity added (needs -o).")
+    ] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where --apply writes.")] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds for the forced-in solve of --project.")
+    ] = 10.0,
+) -> None:
+    """Why projects are out, and what would let them in: the earliest start that fits as
+    the plan stands, the least extra capacity at the earliest start, and (with --project)
+    what forcing it in would displace."""
+    from engine.cli_explain import explain_rows, row_json, rows_table
+    from engine.io import load_plan
+    from engine.problem import build
+    from engine.whatif import apply_extra
+
+    loaded, saved = _load(scenario), load_plan(plan)
+    if apply and (project is None or output is None):
+        err.print("--apply needs --project and -o NEW_SCENARIO")
+        raise typer.Exit(2)
+    data = build(loaded)
+    rows = explain_rows(loaded, data, saved, project, time_limit)
+    if apply and output is not None:
+        output.write_text(json.dumps(apply_extra(loaded, data, rows[0][2]), indent=2) + "\n", "utf-8")
+    if as_json:
+        sys.stdout.write(json.dumps([row_json(data, *row) for row in rows], indent=2) + "\n")
+    else:
+        out.print(rows_table(rows))
+    if apply and output is not None:
+        err.print(f"scenario with the extra capacity and '{project}' mandatory written to {output}")
 
 
 @app.command()

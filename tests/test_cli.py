@@ -136,3 +136,46 @@ def test_infeasible_scenario_exits_1_with_the_conflict(tmp_path):
     run = capacity("solve", str(path), "--time-limit", "2", "--deterministic")
     assert run.returncode == 1
     assert "infeasible" in run.stdout and "conflict: 'a' and 'b' cannot all be planned" in run.stdout
+
+
+def test_explain_shows_what_would_let_each_project_in_and_apply_writes_it(tmp_path):
+    plan = tmp_path / "plan.json"
+    assert capacity("solve", str(EXAMPLE), "--solver", "greedy", "-o", str(plan), "--quiet").returncode == 0
+    out = [p["id"] for p in json.loads(plan.read_text())["projects"] if not p["selected"]]
+    table = capacity("explain", str(EXAMPLE), str(plan))
+    assert table.returncode == 0 and all(pid in table.stdout for pid in out)
+    listed = json.loads(capacity("explain", str(EXAMPLE), str(plan), "--json").stdout)
+    assert [row["project"] for row in listed] == out
+    assert all(row["text"] and row["explanation"]["code"] for row in listed)
+
+    new = tmp_path / "with-extra.json"
+    applied = capacity("explain", str(EXAMPLE), str(plan), "--project", out[0], "--apply", "-o", str(new))
+    assert applied.returncode == 0, applied.stderr
+    scenario = json.loads(new.read_text())
+    assert next(p for p in scenario["projects"] if p["id"] == out[0])["mandatory"] is True
+    solved = capacity("solve", str(new), "--solver", "greedy", "--quiet")
+    assert solved.returncode == 0, solved.stderr
+    assert next(p for p in json.loads(solved.stdout)["projects"] if p["id"] == out[0])["selected"]
+
+
+def test_explain_refuses_apply_without_a_project_and_a_selected_project(tmp_path):
+    plan = tmp_path / "plan.json"
+    capacity("solve", str(EXAMPLE), "--solver", "greedy", "-o", str(plan), "--quiet")
+    assert capacity("explain", str(EXAMPLE), str(plan), "--apply").returncode == 2
+    chosen = next(p["id"] for p in json.loads(plan.read_text())["projects"] if p["selected"])
+    run = capacity("explain", str(EXAMPLE), str(plan), "--project", chosen)
+    assert run.returncode == 2 and "already in the plan" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_solve_recommend_adds_a_ranked_list_to_the_plan(tmp_path):
+    from tests.test_recommend import crowded
+
+    scenario, plan = tmp_path / "crowded.json", tmp_path / "plan.json"
+    scenario.write_text(json.dumps(crowded()))
+    run = capacity(
+        "solve", str(scenario), "--time-limit", "2", "--deterministic", "--recommend", "-o", str(plan)
+    )
+    assert run.returncode == 0, run.stderr
+    recommendations = json.loads(plan.read_text())["recommendations"]
+    assert [r["skill"] for r in recommendations] == ["ba"] and recommendations[0]["value_gain"] == 80
+    assert recommendations[0]["text"] in run.stdout
