@@ -1,6 +1,7 @@
 """capacity's engine: scenario and plan models, validation, analysis and ``solve()``."""
 
 from engine.check import check_plan
+from engine.compare import Comparison, compare_plans
 from engine.errors import Problem, ScenarioError
 from engine.io import load_plan, load_scenario, read_document, write_plan
 from engine.plan import Plan
@@ -10,6 +11,7 @@ from engine.solve import solve
 from engine.validation import parse_scenario, validate
 
 __all__ = [
+    "Comparison",
     "Plan",
     "Problem",
     "ProblemData",
@@ -17,6 +19,7 @@ __all__ = [
     "ScenarioError",
     "build",
     "check_plan",
+    "compare_plans",
     "load_plan",
     "load_scenario",
     "parse_scenario",

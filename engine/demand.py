@@ -42,13 +42,20 @@ def class_demand(data: ProblemData, starts: dict[int, int]) -> np.ndarray:
     return load
 
 
+def skill_capacity(data: ProblemData) -> np.ndarray:
+    """(skill, period) capacity units of the people holding each skill, each counted under every
+    skill they hold."""
+    holders = data.levels.T > 0  # (skill, staff)
+    return holders.astype(np.int64) @ data.capacity
+
+
 def capacity_vs_demand(data: ProblemData) -> pd.DataFrame:
     """One row per skill and period: demand, capacity that could serve it, gap, utilisation."""
     load = class_demand(data, earliest_starts(data))
+    capacity_by_skill = skill_capacity(data)
     rows = []
     for k, skill in enumerate(data.skill_ids):
-        holders = data.levels[:, k] > 0
-        capacity = data.capacity[holders].sum(axis=0)
+        capacity = capacity_by_skill[k]
         in_skill = [c for c, cls in enumerate(data.classes) if cls.skill == k]
         demand = load[:, in_skill].sum(axis=1)
         for t in range(data.num_periods):
