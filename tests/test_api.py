@@ -257,3 +257,26 @@ def test_text_no_database_can_store_is_refused_not_crashed_on(api: Api) -> None:
     assert "NUL" in body["detail"]
     for url in ("/v1/scenarios/%00", "/v1/jobs/%00abc", "/v1/plans/" + "é" * 40):
         _is_problem(api.client.get(url, headers=me), 404)
+
+
+def test_compare_plans_side_by_side_as_the_engine_does(api: Api) -> None:
+    from engine import compare_plans
+    from engine.plan import Plan
+
+    me = api.organisation()
+    document = example()
+    scenario_id = api.scenario(me, document)
+    first = api.solve(me, scenario_id, solver="cp-sat", time_limit_s=3, deterministic=True)
+    leaner = example()
+    leaner["policy"]["budget"] = {"total": 450000}
+    api.client.put(f"/v1/scenarios/{scenario_id}", json=leaner, headers=me)
+    second = api.solve(me, scenario_id)
+    ids = [first["plan_id"], second["plan_id"]]
+    answer = api.client.post("/v1/compare", json={"plan_ids": ids}, headers=me)
+    assert answer.status_code == 200, answer.text
+    plans = [Plan.model_validate(api.client.get(f"/v1/plans/{i}", headers=me).json()) for i in ids]
+    expected = compare_plans(plans, [parse_scenario(document), parse_scenario(leaner)], names=ids)
+    assert answer.json() == expected.model_dump(mode="json")
+    assert answer.json()["plans"][1]["projects_out"] or answer.json()["plans"][1]["projects_moved"]
+    _is_problem(api.client.post("/v1/compare", json={"plan_ids": ids[:1]}, headers=me), 422)
+    _is_problem(api.client.post("/v1/compare", json={"plan_ids": [ids[0], "0" * 32]}, headers=me), 404)
