@@ -12,14 +12,59 @@ import numpy as np
 
 from engine.plan import Explanation
 from engine.problem import ProblemData, to_hours
-from engine.words import skill_words, span, when
+from engine.words import names, skill_words, span, when
 from solvers.portfolio import Portfolio
+
+DISPLACED_UP_TO = 1000  # projects; above, "capacity" is not split into capacity and displaced (time)
 
 
 def explain_exclusions(data: ProblemData, starts: dict[int, int]) -> dict[int, Explanation]:
     """An explanation for every project not in ``starts``."""
     portfolio = Portfolio.of(data, starts)
-    return {j: explain(portfolio, j) for j in range(data.num_projects) if j not in starts}
+    forced = None
+    if data.num_projects <= DISPLACED_UP_TO:
+        forced = Portfolio.of(data, {j: s for j, s in starts.items() if data.mandatory[j]})
+    explanations = {}
+    for j in range(data.num_projects):
+        if j not in starts:
+            explanation = explain(portfolio, j)
+            if explanation.code == "capacity" and forced is not None and _fits_beside(forced, j):
+                explanation = _displaced(portfolio, j, explanation)
+            explanations[j] = explanation
+    return explanations
+
+
+def _fits_beside(forced: Portfolio, j: int) -> bool:
+    """Whether j fits capacity at some start beside the mandatory and fixed work alone."""
+    data = forced.data
+    first = int(data.earliest[j])
+    for pred, lag in data.predecessors[j]:
+        placed = forced.starts.get(pred)
+        first = max(
+            first, (placed if placed is not None else int(data.earliest[pred])) + int(data.length[pred]) + lag
+        )
+    return any(forced.capacity_flows(j, s) is not None for s in range(first, int(data.latest[j]) + 1))
+
+
+def _displaced(portfolio: Portfolio, j: int, short: Explanation) -> Explanation:
+    """Capacity that exists, beside the mandatory work, but goes to projects the plan keeps: name them."""
+    data = portfolio.data
+    periods = set(short.periods or [])
+    skill = data.skill_ids.index(short.skill) if short.skill in data.skill_ids else -1
+    rivals = [
+        p
+        for p, s in portfolio.starts.items()
+        if not data.mandatory[p]
+        and periods & set(range(s, s + int(data.length[p])))
+        and any(data.classes[c].skill == skill for c in data.project_classes[p])
+    ]
+    rivals.sort(key=lambda p: (-data.value[p], data.project_ids[p]))
+    ids = [data.project_ids[p] for p in rivals[:3]]
+    more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
+    text = short.text.replace("Left out: needs", "Left out for other work: it would need", 1)
+    if ids:
+        text += f" That capacity goes to {names(ids)}{more}, which the plan keeps."
+    return short.model_copy(update={"code": "displaced", "text": text, "displaced_by": ids})
 
 
 def explain(portfolio: Portfolio, j: int) -> Explanation:
@@ -79,7 +124,7 @@ def _capacity(portfolio: Portfolio, j: int, first: int, last: int) -> Explanatio
     also = f" (and more {', '.join(others)})" if others else ""
     text = (
         f"Left out: needs {fte:.1f} FTE more {skill_words(data, c)} in {span(data, periods)} "
-        f"({hours:g} hours){also}, even at its best start, {when(data, s)}."
+        f"({hours:,.1f} hours){also}, even at its best start, {when(data, s)}."
     )
     return Explanation(
         code="capacity",

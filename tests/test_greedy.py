@@ -49,7 +49,19 @@ def test_multi_skilled_person_is_not_counted_twice():
     )
     plan = solve(data, solver="greedy")
     assert [p.id for p in plan.projects if p.selected] == ["a"]
-    assert plan.projects[1].explanation.code == "capacity"
+    why = plan.projects[1].explanation
+    assert why.code == "displaced" and why.displaced_by == ["a"]  # b fits alone; a took Ann's week
+
+
+def test_a_project_too_big_for_everyone_is_out_for_capacity():
+    data = tiny(
+        staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3, "dev": 3}}],
+        projects=[
+            {"id": "huge", "value": 10, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 12}]}]}
+        ],
+    )
+    why = solve(data, solver="greedy").projects[0].explanation
+    assert why.code == "capacity" and why.shortfall_hours == 2.0 and why.skill == "ba"
 
 
 def test_project_moves_to_a_later_start_when_capacity_is_taken():
