@@ -292,10 +292,9 @@ def explain(
     """Why projects are out, and what would let them in: the earliest start that fits as
     the plan stands, the least extra capacity at the earliest start, and (with --project)
     what forcing it in would displace."""
-    from engine.cli_explain import explain_rows, row_json, rows_table
     from engine.io import load_plan
     from engine.problem import build
-    from engine.whatif import apply_extra
+    from engine.whatif import apply_extra, explain_rows, row_json
 
     loaded, saved = _load(scenario), load_plan(plan)
     if apply and (project is None or output is None):
@@ -478,6 +477,15 @@ def _use_cell(use: SkillUse) -> str:
     if use.utilisation is None:
         return f"{hours} (no capacity)"
     return f"{use.utilisation:.0%} ({use.assigned_hours:,.0f} of {use.capacity_hours:,.0f} h)"
+
+
+def rows_table(rows: list) -> Table:
+    table = Table(title="Left out, and what would let them in")
+    for col in ("project", "why out", "what would let it in"):
+        table.add_column(col, overflow="fold")
+    for pid, why, _, text in rows:
+        table.add_row(pid, why.text if why is not None else "", text)
+    return table
 
 
 importers = typer.Typer(help="Convert other formats to scenarios.", no_args_is_help=True)

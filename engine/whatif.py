@@ -104,6 +104,35 @@ def _extra_json(data: ProblemData, e: ExtraStaff) -> dict[str, Any]:
     }
 
 
+Row = tuple[str, Any, "LetIn", str]
+
+
+def explain_rows(
+    scenario: Scenario, data: ProblemData, plan: Plan, project: str | None, time_limit: float | None
+) -> list[Row]:
+    """One row per project left out (or the one asked for); with a ``time_limit``, the one asked
+    for also says what forcing it in would displace (a solve)."""
+    chosen = [project] if project else [p.id for p in plan.projects if not p.selected]
+    rows = []
+    for pid in chosen:
+        answer = let_in(data, plan, pid)
+        if project and time_limit is not None:
+            answer.displaces = displaced_if_forced(scenario, plan, pid, time_limit)
+        result = next((p for p in plan.projects if p.id == pid), None)
+        why = result.explanation if result is not None else None
+        rows.append((pid, why, answer, describe(data, answer)))
+    return rows
+
+
+def row_json(data: Any, pid: str, why: Any, answer: Any, text: str) -> dict[str, Any]:
+    return {
+        "project": pid,
+        "explanation": why.model_dump(exclude_none=True) if why is not None else None,
+        "let_in": answer.as_dict(data),
+        "text": text,
+    }
+
+
 def plan_starts(data: ProblemData, plan: Plan) -> dict[int, int]:
     """The plan's selected projects as solver indices and start periods."""
     index = {p: j for j, p in enumerate(data.project_ids)}

@@ -280,3 +280,26 @@ def test_compare_plans_side_by_side_as_the_engine_does(api: Api) -> None:
     assert answer.json()["plans"][1]["projects_out"] or answer.json()["plans"][1]["projects_moved"]
     _is_problem(api.client.post("/v1/compare", json={"plan_ids": ids[:1]}, headers=me), 422)
     _is_problem(api.client.post("/v1/compare", json={"plan_ids": [ids[0], "0" * 32]}, headers=me), 404)
+
+
+def test_explanations_say_why_each_project_is_out_and_what_would_let_it_in(api: Api) -> None:
+    from engine import build
+    from engine.plan import Plan
+    from engine.whatif import let_in
+
+    me = api.organisation()
+    document = example()
+    job = api.solve(me, api.scenario(me, document))
+    plan = api.client.get(f"/v1/plans/{job['plan_id']}", headers=me).json()
+    out = [p["id"] for p in plan["projects"] if not p["selected"]]
+    assert out, "the example leaves projects out"
+    listed = api.client.get(f"/v1/plans/{job['plan_id']}/explanations", headers=me).json()
+    assert [i["project"] for i in listed["items"]] == out and listed["total"] == len(out)
+    data = build(parse_scenario(document))
+    for item in listed["items"]:
+        assert item["explanation"]["code"] and item["text"]
+        assert item["let_in"] == let_in(data, Plan.model_validate(plan), item["project"]).as_dict(data)
+    one = api.client.get(f"/v1/plans/{job['plan_id']}/explanations?project={out[0]}", headers=me).json()
+    assert [i["project"] for i in one["items"]] == [out[0]]
+    chosen = next(p["id"] for p in plan["projects"] if p["selected"])
+    _is_problem(api.client.get(f"/v1/plans/{job['plan_id']}/explanations?project={chosen}", headers=me), 404)

@@ -32,6 +32,7 @@ def _routes(ids: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("DELETE", f"/v1/jobs/{j}", None),
         ("GET", f"/v1/plans/{p}", None),
         ("POST", "/v1/compare", {"plan_ids": [p, p]}),
+        ("GET", f"/v1/plans/{p}/explanations", None),
     ]
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.deps import CallerDep, SessionDep
 from api.models import Plan, ScenarioRevision, is_id
 from api.problems import not_found
+from api.routes.paging import Limit, Offset
+from engine import build, parse_scenario
 from engine.plan import Plan as PlanDocument
+from engine.whatif import explain_rows, row_json
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -47,3 +51,28 @@ def get_plan(plan_id: str, session: SessionDep, caller: CallerDep) -> PlanPublic
             "created_at": plan.created_at,
         }
     )
+
+
+@router.get("/{plan_id}/explanations")
+def get_explanations(
+    plan_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    project: Annotated[str | None, Query(max_length=200, description="Only this project.")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Why each project is out, and what would let it in: the earliest start that fits as the
+    plan stands, and the least extra capacity (per skill and period) at its earliest start.
+    What forcing a project in would displace takes a solve: ask for it as a recommendations job.
+    """
+    plan = own_plan(session, caller, plan_id)
+    scenario = parse_scenario(session.get_one(ScenarioRevision, plan.revision_id).document)
+    data, document = build(scenario), PlanDocument.model_validate(plan.document)
+    out = [p.id for p in document.projects if not p.selected]
+    if project is not None and project not in out:
+        raise not_found("project left out of this plan", project)
+    chosen = [project] if project is not None else out[offset : offset + limit]
+    rows = [row for pid in chosen for row in explain_rows(scenario, data, document, pid, None)]
+    items = [row_json(data, *row) for row in rows]
+    return {"items": items, "total": 1 if project is not None else len(out), "limit": limit, "offset": offset}
