@@ -139,19 +139,26 @@ class JobRunner:
             )
             if not claimed.rowcount:  # type: ignore[attr-defined]
                 return  # cancelled meanwhile
-            document = session.get_one(ScenarioRevision, job.revision_id).document
-        from api.worker import run_solve
+            payload = {
+                "kind": job.kind,
+                "document": session.get_one(ScenarioRevision, job.revision_id).document,
+                "params": job.params,
+            }
+            if job.kind == "recommend":
+                payload["plan"] = session.get_one(Plan, job.params["plan_id"]).document
+        from api.worker import run_job
 
         parent_conn, child_conn = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=run_solve,
-            args=({"document": document, "params": job.params}, child_conn),
+            target=run_job,
+            args=(payload, child_conn),
             daemon=True,
             name=f"solve-{job.id}",
         )
         process.start()
         child_conn.close()
-        deadline = time.monotonic() + float(job.params["time_limit_s"]) + GRACE_S
+        allowed = float(job.params["time_limit_s"]) * (3 if job.kind == "recommend" else 1)
+        deadline = time.monotonic() + allowed + GRACE_S
         with self._lock:
             self._running[job.id] = _Running(job.id, process, parent_conn, deadline)
 
@@ -210,8 +217,10 @@ class JobRunner:
             if row is None or row.status != "running":
                 return  # cancelled: its status is already final
             row.finished_at = utcnow()
-            if kind == "done" and isinstance(data, dict):
+            if kind == "done" and isinstance(data, dict) and row.kind == "solve":
                 self._save_plan(session, row, data)
+            elif kind == "done" and isinstance(data, dict):
+                row.status, row.result = "done", data
             else:
                 row.status, row.error = "failed", str(data)
 

@@ -90,7 +90,7 @@ class ScenarioRevision(Base):
 
 
 class Job(Base):
-    """A solve (or other long task) in the queue, running, or finished."""
+    """A solve or a recommendations run, in the queue, running, or finished."""
 
     __tablename__ = "jobs"
 
@@ -104,6 +104,7 @@ class Job(Base):
     progress: Mapped[dict[str, Any] | None] = mapped_column(Document, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     plan_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(Document, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)

@@ -118,6 +118,7 @@ class JobPublic(BaseModel):
     params: dict[str, Any]
     progress: Progress | None = None
     plan_id: str | None = None
+    result: dict[str, Any] | None = Field(None, description="What a recommendations job found.")
     error: str | None = None
     created_at: dt.datetime
     started_at: dt.datetime | None = None
@@ -133,6 +134,22 @@ class PlanSummary(BaseModel):
     objective: float | None
     solver: str
     created_at: dt.datetime
+
+
+class RecommendRequest(BaseModel):
+    """Where one more FTE adds most value, and what forcing chosen projects in would displace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    top: int = Field(5, ge=1, le=20, description="How many skills to recommend.")
+    fte: float = Field(1.0, gt=0, le=50, description="The extra staff each recommendation adds.")
+    time_limit_s: float = Field(30.0, gt=0, description="Seconds shared by the solves.")
+    deterministic: bool = False
+    projects: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Projects left out: what would forcing each in displace?",
+    )
 
 
 class CompareRequest(BaseModel):

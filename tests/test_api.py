@@ -303,3 +303,22 @@ def test_explanations_say_why_each_project_is_out_and_what_would_let_it_in(api: 
     assert [i["project"] for i in one["items"]] == [out[0]]
     chosen = next(p["id"] for p in plan["projects"] if p["selected"])
     _is_problem(api.client.get(f"/v1/plans/{job['plan_id']}/explanations?project={chosen}", headers=me), 404)
+
+
+def test_recommendations_run_as_a_job_and_name_what_forcing_a_project_in_displaces(api: Api) -> None:
+    from tests.test_recommend import crowded
+
+    me = api.organisation()
+    job = api.solve(me, api.scenario(me, crowded()), solver="cp-sat", time_limit_s=3, deterministic=True)
+    plan_id = job["plan_id"]
+    request = {"time_limit_s": 4, "deterministic": True, "projects": ["second"]}
+    queued = api.client.post(f"/v1/plans/{plan_id}/recommendations", json=request, headers=me)
+    assert queued.status_code == 202 and queued.json()["kind"] == "recommend", queued.text
+    done = api.wait(me, queued.json()["id"])
+    assert done["status"] == "done", done
+    result = done["result"]
+    assert [r["skill"] for r in result["recommendations"]] == ["ba"]
+    assert result["recommendations"][0]["lets_in"] == ["second"]
+    assert result["displacements"]["second"]["dropped"] == ["first"]
+    bad = api.client.post(f"/v1/plans/{plan_id}/recommendations", json={"projects": ["first"]}, headers=me)
+    assert _is_problem(bad, 422)["errors"][0]["path"] == "projects[0]"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.deps import CallerDep, RunnerDep, SessionDep, SettingsDep
+from api.deps import Caller, CallerDep, RunnerDep, SessionDep, SettingsDep
+from api.jobs import JobRunner
 from api.models import Job, ScenarioRevision, is_id
 from api.problems import ApiError, not_found
 from api.routes.paging import Limit, Offset
@@ -40,21 +42,37 @@ def solve_scenario(
     scenario = own_scenario(session, caller, scenario_id)
     revision = revision_of(session, scenario, request.revision)
     params = _params(request, revision, settings)
+    job = queue_job(session, caller, settings, runner, "solve", scenario.id, revision.id, params)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job_public(job, revision.number)
+
+
+def queue_job(
+    session: Session,
+    caller: Caller,
+    settings: Settings,
+    runner: JobRunner,
+    kind: str,
+    scenario_id: str,
+    revision_id: str,
+    params: dict[str, Any],
+) -> Job:
+    """A new queued job, or 429 with Retry-After when the queue is full."""
     if runner.active_jobs(session) >= settings.queue_limit:
         raise ApiError(
-            429, "the solve queue is full; try again shortly", headers={"Retry-After": str(RETRY_AFTER_S)}
+            429, "the job queue is full; try again shortly", headers={"Retry-After": str(RETRY_AFTER_S)}
         )
     job = Job(
         organisation_id=caller.organisation_id,
-        scenario_id=scenario.id,
-        revision_id=revision.id,
+        kind=kind,
+        scenario_id=scenario_id,
+        revision_id=revision_id,
         params=params,
     )
     session.add(job)
     session.commit()
     runner.wake()
-    response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return job_public(job, revision.number)
+    return job
 
 
 def _params(request: SolveRequest, revision: ScenarioRevision, settings: Settings) -> dict[str, object]:
@@ -129,6 +147,7 @@ def job_public(job: Job, revision: int) -> JobPublic:
         params=job.params,
         progress=Progress(**job.progress) if job.progress else None,
         plan_id=job.plan_id,
+        result=job.result,
         error=job.error,
         created_at=job.created_at,
         started_at=job.started_at,

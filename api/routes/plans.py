@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query, Response
 
-from api.deps import CallerDep, SessionDep
+from api.deps import CallerDep, RunnerDep, SessionDep, SettingsDep
 from api.models import Plan, ScenarioRevision, is_id
-from api.problems import not_found
+from api.problems import ApiError, not_found
+from api.routes.jobs import job_public, queue_job
 from api.routes.paging import Limit, Offset
-from engine import build, parse_scenario
+from api.schemas import JobPublic, RecommendRequest
+from engine import Problem, build, parse_scenario
 from engine.plan import Plan as PlanDocument
 from engine.whatif import explain_rows, row_json
 
@@ -76,3 +78,43 @@ def get_explanations(
     rows = [row for pid in chosen for row in explain_rows(scenario, data, document, pid, None)]
     items = [row_json(data, *row) for row in rows]
     return {"items": items, "total": 1 if project is not None else len(out), "limit": limit, "offset": offset}
+
+
+@router.post(
+    "/{plan_id}/recommendations",
+    status_code=202,
+    response_model=JobPublic,
+    responses={429: {"description": "The queue is full; retry after the time in Retry-After."}},
+)
+def recommend_for_plan(
+    plan_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    response: Response,
+    body: Annotated[RecommendRequest | None, Body()] = None,
+) -> JobPublic:
+    """Queue a recommendations job: where one more FTE adds most value (from solves), and what
+    forcing each of ``projects`` in would displace. The job's ``result`` holds the answer."""
+    body = body or RecommendRequest()
+    plan = own_plan(session, caller, plan_id)
+    document = PlanDocument.model_validate(plan.document)
+    out = {p.id for p in document.projects if not p.selected}
+    problems = [
+        Problem(f"projects[{i}]", f"'{pid}' is not a project this plan leaves out")
+        for i, pid in enumerate(body.projects)
+        if pid not in out
+    ]
+    if body.time_limit_s > settings.max_time_limit_s:
+        problems.append(
+            Problem("time_limit_s", f"over this server's limit of {settings.max_time_limit_s:g} s")
+        )
+    if problems:
+        raise ApiError(422, "the request is not valid", problems=problems)
+    params = body.model_dump() | {"plan_id": plan.id}
+    job = queue_job(
+        session, caller, settings, runner, "recommend", plan.scenario_id, plan.revision_id, params
+    )
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job_public(job, session.get_one(ScenarioRevision, plan.revision_id).number)
