@@ -16,6 +16,7 @@ from engine.words import names, skill_words, span, when
 from solvers.portfolio import Portfolio
 
 DISPLACED_UP_TO = 1000  # projects; above, "capacity" is not split into capacity and displaced (time)
+EXTRA_UP_TO = 300  # projects; above, explanations leave the least extra capacity to `capacity explain`
 
 
 def explain_exclusions(data: ProblemData, starts: dict[int, int]) -> dict[int, Explanation]:
@@ -30,6 +31,8 @@ def explain_exclusions(data: ProblemData, starts: dict[int, int]) -> dict[int, E
             explanation = explain(portfolio, j)
             if explanation.code == "capacity" and forced is not None and _fits_beside(forced, j):
                 explanation = _displaced(portfolio, j, explanation)
+            if explanation.code in ("capacity", "displaced") and data.num_projects <= EXTRA_UP_TO:
+                explanation = _with_extra(portfolio, j, explanation)
             explanations[j] = explanation
     return explanations
 
@@ -46,6 +49,31 @@ def _fits_beside(forced: Portfolio, j: int) -> bool:
     return any(forced.capacity_flows(j, s) is not None for s in range(first, int(data.latest[j]) + 1))
 
 
+def _with_extra(portfolio: Portfolio, j: int, short: Explanation) -> Explanation:
+    """What it would take: the least extra capacity (a min-cost flow) at its earliest start or at
+    the start closest to fitting, whichever needs less."""
+    from engine.whatif import extra_cost, extra_json, least_extra_capacity, need_words
+
+    data, earliest = portfolio.data, portfolio.earliest_start(j)
+    if earliest is None:
+        return short
+    best = getattr(short, "best_start", None) or earliest  # an extra field of the explanation
+    options = {s: least_extra_capacity(data, portfolio.starts, j, s) for s in {earliest, best}}
+    first = min(options, key=lambda s: (extra_cost(options[s]), s))
+    extra = options[first]
+    if not extra:
+        return short
+    needs = "; ".join(need_words(data, e) for e in extra)
+    if short.code == "displaced":
+        who = getattr(short, "displaced_words", "")
+        why = f"Left out for other work: the capacity it needs goes to {who}, which the plan keeps."
+    else:
+        why = "Left out: there is not enough capacity for it, even beside the mandatory work alone."
+    text = f"{why} From {data.calendar.first_day(first):%d %b %Y} it would fit with {needs}."
+    listed = [extra_json(data, e) for e in extra]
+    return short.model_copy(update={"text": text, "extra_capacity": listed, "extra_from": first})
+
+
 def _displaced(portfolio: Portfolio, j: int, short: Explanation) -> Explanation:
     """Capacity that exists, beside the mandatory work, but goes to projects the plan keeps: name them."""
     data = portfolio.data
@@ -60,11 +88,20 @@ def _displaced(portfolio: Portfolio, j: int, short: Explanation) -> Explanation:
     ]
     rivals.sort(key=lambda p: (-data.value[p], data.project_ids[p]))
     ids = [data.project_ids[p] for p in rivals[:3]]
-    more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
     text = short.text.replace("Left out: needs", "Left out for other work: it would need", 1)
-    if ids:
-        text += f" That capacity goes to {names(ids)}{more}, which the plan keeps."
-    return short.model_copy(update={"code": "displaced", "text": text, "displaced_by": ids})
+    who = _rivals(ids, len(rivals))
+    text += f" That capacity goes to {who}, which the plan keeps."
+    update = {"code": "displaced", "text": text, "displaced_by": ids, "displaced_words": who}
+    return short.model_copy(update=update)
+
+
+def _rivals(ids: list[str], total: int) -> str:
+    """'a', 'b' and 'c'; or 'a', 'b', 'c' and 2 more."""
+    if not ids:
+        return "other projects"
+    if total <= len(ids):
+        return names(ids)
+    return ", ".join(f"'{i}'" for i in ids) + f" and {total - len(ids)} more"
 
 
 def explain(portfolio: Portfolio, j: int) -> Explanation:

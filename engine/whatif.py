@@ -83,17 +83,17 @@ class LetIn:
             "project": self.project,
             "earliest_start": self.earliest_start,
             "fits_from": self.fits_from,
-            "extra_capacity": [_extra_json(data, e) for e in self.extra],
+            "extra_capacity": [extra_json(data, e) for e in self.extra],
             "extra_cost": round(self.extra_cost, 2),
             "best_start": self.best_start,
-            "best_extra_capacity": [_extra_json(data, e) for e in self.best_extra],
+            "best_extra_capacity": [extra_json(data, e) for e in self.best_extra],
             "budget_short": round(self.budget_short, 2),
             "blocked_by": self.blocked_by,
             "displaces": None if self.displaces is None else self.displaces.__dict__,
         }
 
 
-def _extra_json(data: ProblemData, e: ExtraStaff) -> dict[str, Any]:
+def extra_json(data: ProblemData, e: ExtraStaff) -> dict[str, Any]:
     return {
         "skill": e.skill,
         "min_level": e.min_level,
@@ -164,11 +164,11 @@ def let_in(data: ProblemData, plan: Plan, project_id: str) -> LetIn:
         None,
     )
     extra = least_extra_capacity(data, starts, j, first)
-    answer = LetIn(project_id, first, fits, extra, _cost(extra), portfolio.budget_short(j, first))
+    answer = LetIn(project_id, first, fits, extra, extra_cost(extra), portfolio.budget_short(j, first))
     if extra and fits is None:  # the start closest to fitting may need far less
         best = portfolio.scan(j).fewest_failing(first, last)
         best_extra = least_extra_capacity(data, starts, j, best) if best != first else extra
-        if _cost(best_extra) < answer.extra_cost:
+        if extra_cost(best_extra) < answer.extra_cost:
             answer.best_start, answer.best_extra = best, best_extra
     return answer
 
@@ -177,7 +177,8 @@ def _fits(portfolio: Portfolio, j: int, s: int) -> bool:
     return portfolio.capacity_flows(j, s) is not None and not portfolio.budget_short(j, s)
 
 
-def _cost(extra: list[ExtraStaff]) -> float:
+def extra_cost(extra: list[ExtraStaff]) -> float:
+    """What the extra hours cost, at each skill's hourly rate."""
     return sum(e.total_hours * e.cost_per_hour for e in extra)
 
 
@@ -334,10 +335,10 @@ def describe(data: ProblemData, answer: LetIn) -> str:
     if answer.fits_from is not None:
         parts.append(f"It fits as the plan stands starting {_day(data, answer.fits_from)}.")
     if answer.extra:
-        needs = "; ".join(_need(data, e) for e in answer.extra)
+        needs = "; ".join(need_words(data, e) for e in answer.extra)
         parts.append(f"From {_day(data, answer.earliest_start)} it needs {needs}.")
     if answer.best_start is not None:
-        needs = "; ".join(_need(data, e) for e in answer.best_extra)
+        needs = "; ".join(need_words(data, e) for e in answer.best_extra)
         parts.append(f"Or from {_day(data, answer.best_start)} it needs only {needs}.")
     elif answer.fits_from != answer.earliest_start:
         parts.append(f"From {_day(data, answer.earliest_start)} capacity is enough.")
@@ -348,7 +349,8 @@ def describe(data: ProblemData, answer: LetIn) -> str:
     return " ".join(parts)
 
 
-def _need(data: ProblemData, extra: ExtraStaff) -> str:
+def need_words(data: ProblemData, extra: ExtraStaff) -> str:
+    """'0.70 FTE more business analysis (level 3+) from 07 Jun to 29 Aug 2027 (310.0 hours)'."""
     fte = extra.fte(data)
     periods = sorted(extra.hours)
     level = f" (level {extra.min_level}+)" if extra.min_level > 1 else ""

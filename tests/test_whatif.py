@@ -120,3 +120,28 @@ def test_a_project_whose_predecessor_is_out_names_it() -> None:
     plan = _solved(document, "cp-sat")
     answer = let_in(build(parse_scenario(document)), plan, "after")
     assert answer.blocked_by == ["small"]
+
+
+def test_the_extra_capacity_in_plan_explanations_lets_each_project_in() -> None:
+    document = json.loads(NHS.read_text())
+    plan = _solved(document)
+    explained = [
+        p for p in plan.projects if not p.selected and p.explanation.code in ("capacity", "displaced")
+    ]
+    assert explained
+    for result in explained[:6]:
+        why = result.explanation.model_dump()
+        kept = _kept_and_forced(document, plan, {result.id: {"start": why["extra_from"], "mandatory": True}})
+        for n, extra in enumerate(why["extra_capacity"]):
+            fte = {int(t): f for t, f in extra["fte"].items()}
+            kept["staff"].append(
+                {
+                    "id": f"extra-{n}",
+                    "fte": max(fte.values()),
+                    "fte_by_period": [fte.get(t, 0.0) for t in range(document["calendar"]["periods"])],
+                    "skills": {extra["skill"]: extra["min_level"]},
+                }
+            )
+        again = _solved(kept)
+        assert again.status in ("optimal", "feasible"), (result.id, again.conflicts)
+        assert result.id in {p.id for p in again.selected()}
