@@ -16,7 +16,7 @@ from engine.words import names, skill_words, span, when
 from solvers.portfolio import Portfolio
 
 DISPLACED_UP_TO = 1000  # projects; above, "capacity" is not split into capacity and displaced (time)
-EXTRA_UP_TO = 300  # projects; above, explanations leave the least extra capacity to `capacity explain`
+EXTRA_UP_TO = 100  # projects; above, the least extra capacity is left to `capacity explain` (time)
 
 
 def explain_exclusions(data: ProblemData, starts: dict[int, int]) -> dict[int, Explanation]:
@@ -58,7 +58,7 @@ def _with_extra(portfolio: Portfolio, j: int, short: Explanation) -> Explanation
     if earliest is None:
         return short
     best = getattr(short, "best_start", None) or earliest  # an extra field of the explanation
-    options = {s: least_extra_capacity(data, portfolio.starts, j, s) for s in {earliest, best}}
+    options = {s: least_extra_capacity(data, portfolio.starts, j, s, portfolio) for s in {earliest, best}}
     first = min(options, key=lambda s: (extra_cost(options[s]), s))
     extra = options[first]
     if not extra:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -163,11 +163,11 @@ def let_in(data: ProblemData, plan: Plan, project_id: str) -> LetIn:
         ),
         None,
     )
-    extra = least_extra_capacity(data, starts, j, first)
+    extra = least_extra_capacity(data, starts, j, first, portfolio)
     answer = LetIn(project_id, first, fits, extra, extra_cost(extra), portfolio.budget_short(j, first))
     if extra and fits is None:  # the start closest to fitting may need far less
         best = portfolio.scan(j).fewest_failing(first, last)
-        best_extra = least_extra_capacity(data, starts, j, best) if best != first else extra
+        best_extra = least_extra_capacity(data, starts, j, best, portfolio) if best != first else extra
         if extra_cost(best_extra) < answer.extra_cost:
             answer.best_start, answer.best_extra = best, best_extra
     return answer
@@ -182,19 +182,29 @@ def extra_cost(extra: list[ExtraStaff]) -> float:
     return sum(e.total_hours * e.cost_per_hour for e in extra)
 
 
-def least_extra_capacity(data: ProblemData, starts: dict[int, int], j: int, s: int) -> list[ExtraStaff]:
-    """The cheapest hours of extra staff that fit project j at start s beside ``starts``."""
-    load = class_demand(data, starts)
-    load[s : s + int(data.length[j])] += data.dense_demand(j)
-    weights = hourly_costs(data)
+def least_extra_capacity(
+    data: ProblemData, starts: dict[int, int], j: int, s: int, portfolio: Portfolio | None = None
+) -> list[ExtraStaff]:
+    """The cheapest hours of extra staff that fit project j at start s beside ``starts``
+    (``portfolio``, holding ``starts``, lets periods that fit as they are be skipped fast)."""
+    network = ExtraNetwork.of(data)
+    own = data.dense_demand(j)
+    load = None if portfolio is not None else class_demand(data, starts)
     found: dict[int, dict[int, float]] = {}
     levels: dict[int, int] = {}
     for t in range(s, s + int(data.length[j])):
-        for k, (units, level) in _extra_in_period(data, load[t], t, weights).items():
+        if portfolio is not None:
+            if portfolio.loads[t].try_add(own[t - s]) is not None:
+                continue  # fits without extra staff
+            demand = portfolio.loads[t].demand + own[t - s]
+        else:
+            assert load is not None
+            demand = load[t] + own[t - s]
+        for k, (units, level) in network.extra(demand, t).items():
             found.setdefault(k, {})[t] = units / UNITS_PER_HOUR
             levels[k] = max(levels.get(k, 1), level)
     return [
-        ExtraStaff(data.skill_ids[k], levels[k], hours, float(weights[k]))
+        ExtraStaff(data.skill_ids[k], levels[k], hours, float(network.weights[k]))
         for k, hours in sorted(found.items())
     ]
 
@@ -209,52 +219,72 @@ def hourly_costs(data: ProblemData) -> np.ndarray:
     return costs
 
 
-def _extra_in_period(
-    data: ProblemData, demand: np.ndarray, t: int, weights: np.ndarray
-) -> dict[int, tuple[int, int]]:
-    """Per skill, the extra units (and the level they need) of a min-cost flow at period t."""
-    classes, groups = len(data.classes), data.num_groups
-    skills = len(data.skill_ids)
-    source, sink = 0, 1 + classes + groups + skills
-    flow = min_cost_flow.SimpleMinCostFlow()
-    total = int(demand.sum())
-    if total == 0:
-        return {}
-    arcs: list[tuple[int, int]] = []  # (class, skill) of each extra arc, in order
-    for c in range(classes):
-        if demand[c]:
-            flow.add_arc_with_capacity_and_unit_cost(source, 1 + c, int(demand[c]), 0)
-        for group in np.flatnonzero(data.group_eligible[:, c]).tolist():
-            flow.add_arc_with_capacity_and_unit_cost(1 + c, 1 + classes + group, total, 0)
-        k = data.classes[c].skill
-        arcs.append((c, k))
-        unit_cost = max(1, round(COST_SCALE * weights[k]))
-        flow.add_arc_with_capacity_and_unit_cost(1 + c, 1 + classes + groups + k, total, unit_cost)
-    for g in range(groups):
-        flow.add_arc_with_capacity_and_unit_cost(1 + classes + g, sink, int(data.group_capacity[g, t]), 0)
-    for k in range(skills):
-        flow.add_arc_with_capacity_and_unit_cost(1 + classes + groups + k, sink, total, 0)
-    flow.set_node_supply(source, total)
-    flow.set_node_supply(sink, -total)
-    if flow.solve() != flow.OPTIMAL:  # cannot happen: extra staff can serve every class
-        raise RuntimeError("min-cost flow for extra capacity failed")
-    return _extra_by_skill(data, flow, arcs)
+class ExtraNetwork:
+    """Demand classes to the groups who qualify (free) and to one extra-staff node per skill
+    (at that skill's hourly cost); built once per portfolio, solved per period."""
 
+    _cache: ClassVar[dict[int, ExtraNetwork]] = {}
 
-def _extra_by_skill(
-    data: ProblemData, flow: min_cost_flow.SimpleMinCostFlow, arcs: list[tuple[int, int]]
-) -> dict[int, tuple[int, int]]:
-    extra: dict[int, tuple[int, int]] = {}
-    classes, groups = len(data.classes), data.num_groups
-    for arc in range(flow.num_arcs()):
-        head = flow.head(arc)
-        if head >= 1 + classes + groups and head < 1 + classes + groups + len(data.skill_ids):
-            units = flow.flow(arc)
-            if units:
-                c, k = arcs[flow.tail(arc) - 1]
-                before = extra.get(k, (0, 1))
-                extra[k] = (before[0] + units, max(before[1], data.classes[c].min_level))
-    return extra
+    def __init__(self, data: ProblemData):
+        self.data, self.weights = data, hourly_costs(data)
+        classes, groups, skills = len(data.classes), data.num_groups, len(data.skill_ids)
+        self.sink = 1 + classes + groups + skills
+        skill_of = np.array([c.skill for c in data.classes], dtype=np.int64)
+        self.level_of = np.array([c.min_level for c in data.classes], dtype=np.int64)
+        g_idx, c_idx = np.nonzero(data.group_eligible)
+        tails = [
+            np.zeros(classes, np.int64),
+            1 + c_idx,
+            1 + np.arange(classes),
+            1 + classes + np.arange(groups),
+        ]
+        heads = [1 + np.arange(classes), 1 + classes + g_idx, 1 + classes + groups + skill_of]
+        heads += [np.full(groups, self.sink)]
+        tails.append(1 + classes + groups + np.arange(skills))
+        heads.append(np.full(skills, self.sink))
+        cost = np.maximum(1, np.round(COST_SCALE * self.weights[skill_of])).astype(np.int64)
+        costs = [np.zeros(classes + len(c_idx), np.int64), cost, np.zeros(groups + skills, np.int64)]
+        self.flow = min_cost_flow.SimpleMinCostFlow()
+        self.flow.add_arcs_with_capacity_and_unit_cost(
+            np.concatenate(tails),
+            np.concatenate(heads),
+            np.zeros(sum(map(len, tails)), np.int64),
+            np.concatenate(costs),
+        )
+        n_eligible = len(c_idx)
+        self.extra_arcs = np.arange(classes + n_eligible, 2 * classes + n_eligible)
+        self.group_arcs = np.arange(2 * classes + n_eligible, 2 * classes + n_eligible + groups)
+        self.skill_of, self.n_arcs = skill_of, self.flow.num_arcs()
+
+    @classmethod
+    def of(cls, data: ProblemData) -> ExtraNetwork:
+        """One network per portfolio, reused by every question about it."""
+        cached = cls._cache.get(id(data))
+        if cached is None or cached.data is not data:
+            cls._cache.clear()  # only the latest portfolio is kept
+            cached = cls._cache[id(data)] = cls(data)
+        return cached
+
+    def extra(self, demand: np.ndarray, t: int) -> dict[int, tuple[int, int]]:
+        """Per skill, the extra units (and the level they need) of a min-cost flow at period t."""
+        total = int(demand.sum())
+        if total == 0:
+            return {}
+        classes = len(self.skill_of)
+        capacity = np.full(self.n_arcs, total, dtype=np.int64)
+        capacity[:classes] = demand
+        capacity[self.group_arcs] = self.data.group_capacity[:, t]
+        self.flow.set_arc_capacities(np.arange(self.n_arcs), capacity)
+        self.flow.set_nodes_supplies(np.array([0, self.sink]), np.array([total, -total]))
+        if self.flow.solve() != self.flow.OPTIMAL:  # cannot happen: extra staff serve every class
+            raise RuntimeError("min-cost flow for extra capacity failed")
+        used = self.flow.flows(self.extra_arcs)
+        extra: dict[int, tuple[int, int]] = {}
+        for c in np.flatnonzero(used).tolist():
+            k = int(self.skill_of[c])
+            units, level = extra.get(k, (0, 1))
+            extra[k] = (units + int(used[c]), max(level, int(self.level_of[c])))
+        return extra
 
 
 def displaced_if_forced(scenario: Scenario, plan: Plan, project_id: str, time_limit: float) -> Displacement:
