@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.extra import hourly_costs
 from engine.plan import Plan
 from engine.problem import ProblemData, build
 from engine.scenario import Scenario
 from engine.validation import parse_scenario
-from engine.whatif import hourly_costs, plan_starts, scenario_document
+from engine.whatif import plan_starts, scenario_document
 from engine.words import names
 from solvers.cpsat import solve_cpsat
 from solvers.greedy import schedule_objective, solve_greedy
