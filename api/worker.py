@@ -1,64 +1,36 @@
-"""What runs inside a solver process: solve one scenario, report progress and the plan.
+"""What a solve job runs: a task for the shared executor (``engine.executor``).
 
-The process talks to the server through one pipe and never touches the database, so the
-server stays the only writer and a crashed solve cannot leave half a plan behind.
+It runs in a worker process (local, or on a Dask worker) and never touches the database,
+so the server stays the only writer and a crashed solve cannot leave half a plan behind.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
-from multiprocessing.connection import Connection
 from typing import Any
 
 from engine import ScenarioError, solve
+from engine.executor import Report, TaskFailed
 
 log = logging.getLogger(__name__)
-PROGRESS_EVERY_S = 0.25
 
 
-def run_solve(job: dict[str, Any], conn: Connection) -> None:
-    """Solve ``job["document"]`` with ``job["params"]``; send ("progress" | "done" | "failed", data)."""
-    _exit_with_parent()
+def solve_job(job: dict[str, Any], report: Report) -> dict[str, Any]:
+    """Solve ``job["document"]`` with ``job["params"]``, reporting progress; the plan as JSON data."""
     params = job["params"]
-    last = 0.0
-
-    def on_progress(event: dict[str, float]) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= PROGRESS_EVERY_S:
-            last = now
-            conn.send(("progress", dict(event)))
-
     try:
         plan = solve(
             job["document"],
             params["solver"],
             time_limit=params["time_limit_s"],
             seed=params.get("seed"),
-            on_progress=on_progress,
+            on_progress=report,
             deterministic=params.get("deterministic", False),
             relative_gap=params.get("relative_gap"),
         )
-        conn.send(("done", plan.model_dump(mode="json")))
     except ScenarioError as exc:
-        conn.send(("failed", f"the scenario cannot be solved: {exc}"))
+        raise TaskFailed(f"the scenario cannot be solved: {exc}") from exc
     except Exception as exc:  # the job fails with its reason; the server carries on
         log.exception("solve failed")
-        conn.send(("failed", f"the solver failed: {type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
-
-
-def _exit_with_parent() -> None:
-    """Stop solving if the server dies, rather than burn a core for nobody."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(3)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+        raise TaskFailed(f"the solver failed: {type(exc).__name__}: {exc}") from exc
+    return plan.model_dump(mode="json")

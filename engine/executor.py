@@ -76,6 +76,10 @@ class Executor(ABC):
     def wait(self, tasks: Sequence[Task], timeout: float) -> None:
         """Return when one of ``tasks`` may have news, or after ``timeout`` seconds."""
 
+    def parallelism(self, local: int) -> int:
+        """How many tasks to keep running at once: ``local`` here, the cluster's threads on Dask."""
+        return local
+
     def close(self) -> None:
         """Release the executor's resources (running tasks are not waited for)."""
         return None
@@ -127,12 +131,12 @@ class LocalTask(Task):
         return events
 
     def cancel(self) -> None:
+        """Terminate the process (the pipe is closed by the next :meth:`poll`, in the owner's thread)."""
         if self.process.exitcode is None:
             self.process.terminate()
         self.process.join(timeout=5)
         if self.outcome is None:
             self.outcome = ("failed", "cancelled")
-        self._release()
 
     def _release(self) -> None:
         self.process.join(timeout=5)
@@ -264,6 +268,9 @@ class DaskExecutor(Executor):
         while time.monotonic() < deadline and not any(f.done() for f in futures):
             time.sleep(0.02)
 
+    def parallelism(self, local: int) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
     def close(self) -> None:
         self.client.close()
 
@@ -305,4 +312,5 @@ def run_all(
     finally:
         for task in running.values():  # an error or Ctrl-C: stop what is still running
             task.cancel()
+            task.poll()
     return [o if o is not None else ("failed", "not run") for o in outcomes]

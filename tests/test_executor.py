@@ -74,3 +74,27 @@ def test_the_environment_names_the_dask_scheduler(
     monkeypatch.delenv("CAPACITY_DASK_SCHEDULER")
     with make_executor(workers=3) as local:
         assert isinstance(local, LocalExecutor) and local.slots == 3
+
+
+def test_the_api_runs_its_solve_jobs_on_dask_when_told_to(
+    monkeypatch: pytest.MonkeyPatch, dask_scheduler: str, tmp_path: Any
+) -> None:
+    """CAPACITY_DASK_SCHEDULER moves the API's solves to the cluster; nothing else changes."""
+    from fastapi.testclient import TestClient
+
+    from api import Settings, create_app
+    from engine.executor import DaskExecutor
+    from tests import oracle
+    from tests.api_helpers import ADMIN_KEY, Api, example
+
+    monkeypatch.setenv("CAPACITY_DASK_SCHEDULER", dask_scheduler)
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'c.db'}", admin_key=ADMIN_KEY)
+    with TestClient(create_app(settings)) as client:
+        api = Api(client)
+        assert isinstance(client.app.state.runner._executor, DaskExecutor)  # type: ignore[attr-defined]
+        me = api.organisation()
+        job = api.solve(me, api.scenario(me), solver="cp-sat", time_limit_s=2, deterministic=True)
+        assert job["status"] == "done", job
+        assert job["progress"]["incumbent"] is not None  # coarse on Dask: the end
+        plan = client.get(f"/v1/plans/{job['plan_id']}", headers=me).json()
+        assert oracle.check(example(), plan) == []
