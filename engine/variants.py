@@ -22,13 +22,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError
 
 from engine.calendar import PeriodCalendar
 from engine.errors import Problem, ScenarioError
 from engine.io import join_path, problems_from
-from engine.scenario import Calendar, Level, PeriodRef
+from engine.scenario import Calendar, PeriodRef
 from engine.validation import validate
+from engine.variant_args import (
+    AddCapacity,
+    AddStaff,
+    FixStart,
+    RemoveStaff,
+    ScaleCapacity,
+    ScaleProjects,
+    SetBudget,
+    ShiftStart,
+    listed,
+)
 
 Document = dict[str, Any]
 
@@ -49,73 +60,6 @@ class _Bad(Exception):
     def __init__(self, where: str, message: str):
         super().__init__(message)
         self.where, self.message = where, message
-
-
-# -- the arguments of each change kind ------------------------------------------------------
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-def _listed(value: object) -> object:
-    return [value] if isinstance(value, str) else value
-
-
-Ids = Annotated[list[str], Field(min_length=1)]
-
-
-class AddStaff(_Args):
-    id: str = Field(min_length=1)
-    name: str | None = None
-    fte: float = Field(default=1.0, gt=0)
-    skills: dict[str, Level] = Field(min_length=1)
-    cost_per_hour: float = Field(default=0.0, ge=0)
-    start: PeriodRef | None = Field(default=None, alias="from")
-    end: PeriodRef | None = Field(default=None, alias="to")
-
-
-class AddCapacity(_Args):
-    skill: str
-    fte: float = Field(ge=0)
-    level: Level = 3
-    id: str | None = None
-    cost_per_hour: float = Field(default=0.0, ge=0)
-    start: PeriodRef | None = Field(default=None, alias="from")
-    end: PeriodRef | None = Field(default=None, alias="to")
-
-
-class RemoveStaff(_Args):
-    staff: Ids
-    start: PeriodRef | None = Field(default=None, alias="from")
-    _ids = field_validator("staff", mode="before")(_listed)
-
-
-class ScaleCapacity(_Args):
-    factor: float = Field(ge=0)
-    skill: str | None = None
-    start: PeriodRef | None = Field(default=None, alias="from")
-    end: PeriodRef | None = Field(default=None, alias="to")
-
-
-class SetBudget(_Args):
-    total: float | None = Field(default=None, ge=0)
-    factor: float | None = Field(default=None, ge=0)
-
-
-class FixStart(_Args):
-    project: str
-    start: PeriodRef
-
-
-class ShiftStart(_Args):
-    project: str
-    periods: int
-
-
-class ScaleProjects(_Args):
-    factor: float = Field(ge=0)
-    projects: Ids | None = None
-    skill: str | None = None
-    _ids = field_validator("projects", mode="before")(_listed)
 
 
 # -- applying changes ---------------------------------------------------------------------
@@ -402,7 +346,7 @@ def apply_change(target: _Target, change: Any, path: str) -> list[Problem]:
         return [Problem(path, f"unknown change '{kind}' (choose from {', '.join(CHANGES)})")]
     model, apply = CHANGES[kind]
     if kind in ("force_in", "force_out"):
-        raw = _listed(raw)
+        raw = listed(raw)
     try:
         args = TypeAdapter(model).validate_python(raw)
         apply(target, args)
