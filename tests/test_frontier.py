@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import engine
 from engine import ScenarioError
 from engine.batch import SolveOptions
 from engine.executor import LocalExecutor
@@ -15,7 +16,7 @@ from engine.frontier import frontier, level_variants, parse_levels
 from engine.variants import apply_variant
 from tests import oracle
 from tests.cli_helpers import capacity
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, NHS
 
 
 def test_levels_are_low_to_high_inclusive_and_bad_ones_are_named() -> None:
@@ -74,3 +75,19 @@ def test_cli_frontier_writes_csv_and_chart(tmp_path: Path) -> None:
     assert chart.read_text().startswith("<?xml")
     bad = capacity("frontier", str(EXAMPLE), "--budget", "1:2")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--budget" in bad.stderr
+
+
+def test_a_level_solved_below_a_lower_one_carries_the_lower_plan() -> None:
+    """The greedy on the NHS portfolio does worse at 3.612m than at 3.311m: the frontier keeps the
+    3.311m plan at 3.612m (still feasible there), re-planned and valid at that level."""
+    base = json.loads(NHS.read_text())
+    levels = [3_311_000, 3_612_000]
+    variants = level_variants("budget", levels)
+    fresh = [engine.solve(apply_variant(base, v), "greedy").objective for v in variants]
+    assert fresh[1] < fresh[0]  # the premise: the solver alone is not monotone here
+    with LocalExecutor(2) as executor:
+        points = frontier(base, levels, options=SolveOptions(solver="greedy"), executor=executor)
+    assert points[0].from_level is None and points[1].from_level == 3_311_000
+    assert points[1].objective == points[0].objective == fresh[0] and points[1].projects == points[0].projects
+    assert points[1].status == "feasible" and points[1].plan is not None
+    assert oracle.check(apply_variant(base, variants[1]), points[1].plan) == []
