@@ -1,21 +1,19 @@
-"""The job runner: solves run in a bounded set of worker processes, never on the event loop.
+"""The job runner: solves run on the shared executor, never on the event loop.
 
 The queue lives in the database (jobs with status ``queued``), so nothing queued is lost
-when the server stops. One thread in the server starts a process per job while slots are
-free, reads its progress and result from a pipe, and writes them to the database.
+when the server stops. One thread in the server submits a task per job while slots are
+free (``engine.executor``: a local process per job by default, or a Dask cluster when
+``CAPACITY_DASK_SCHEDULER`` names one), reads its progress and result, and writes them to
+the database.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import multiprocessing as mp
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -23,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import transaction, utcnow
 from api.models import Job, Plan, ScenarioRevision
+from api.worker import recommend_job, solve_job
+from engine.executor import Executor, Task, make_executor
 
 log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
@@ -33,18 +33,22 @@ GRACE_S = 60.0  # beyond the time limit: assignment and explanations, on a loade
 @dataclass
 class _Running:
     job_id: str
-    process: BaseProcess
-    conn: Connection
+    task: Task
     deadline: float
     outcome: tuple[str, Any] | None = None
     progress: dict[str, Any] | None = None
     written: float = field(default=0.0)
 
+    @property
+    def process(self) -> Any:
+        """The local process running the job (None on Dask)."""
+        return getattr(self.task, "process", None)
+
 
 class JobRunner:
-    """Runs queued jobs, at most ``workers`` at once, each in its own process."""
+    """Runs queued jobs on an executor, at most ``workers`` at once (on Dask: the cluster's threads)."""
 
-    def __init__(self, sessions: sessionmaker[Session], workers: int):
+    def __init__(self, sessions: sessionmaker[Session], workers: int, executor: Executor | None = None):
         self._sessions = sessions
         self._workers = workers
         self._running: dict[str, _Running] = {}
@@ -52,12 +56,8 @@ class JobRunner:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="job-runner")
-        if sys.platform.startswith("linux"):
-            forkserver = mp.get_context("forkserver")
-            forkserver.set_forkserver_preload(["api.worker"])  # solver imports paid once, not per job
-            self._context: Any = forkserver
-        else:
-            self._context = mp.get_context("spawn")
+        # solver imports paid once in the forkserver, not per job
+        self._executor = executor or make_executor(workers=workers, preload=["api.worker"])
 
     # -- control -------------------------------------------------------------------------
     def start(self) -> None:
@@ -82,8 +82,9 @@ class JobRunner:
             running = list(self._running.values())
             self._running.clear()
         for job in running:
-            job.process.terminate()
-            job.process.join(timeout=5)
+            job.task.cancel()
+            job.task.poll()  # releases what the task held
+        self._executor.close()
         if running:
             with transaction(self._sessions) as session:
                 session.execute(
@@ -97,11 +98,11 @@ class JobRunner:
         self._wake.set()
 
     def cancel(self, job_id: str) -> None:
-        """Stop the job's process if it is running (its status is set by the caller)."""
+        """Stop the job's task if it is running (its status is set by the caller)."""
         with self._lock:
             running = self._running.get(job_id)
         if running is not None:
-            running.process.terminate()
+            running.task.cancel()
 
     def alive(self) -> bool:
         return self._thread.is_alive()
@@ -120,7 +121,7 @@ class JobRunner:
                 time.sleep(1.0)
 
     def _launch(self) -> None:
-        free = self._workers - len(self._running)
+        free = self._executor.parallelism(self._workers) - len(self._running)
         if free <= 0:
             return
         with self._sessions() as session:
@@ -139,56 +140,37 @@ class JobRunner:
             )
             if not claimed.rowcount:  # type: ignore[attr-defined]
                 return  # cancelled meanwhile
-            payload = {
-                "kind": job.kind,
-                "document": session.get_one(ScenarioRevision, job.revision_id).document,
-                "params": job.params,
-            }
+            payload = {"document": session.get_one(ScenarioRevision, job.revision_id).document}
             if job.kind == "recommend":
                 payload["plan"] = session.get_one(Plan, job.params["plan_id"]).document
-        from api.worker import run_job
-
-        parent_conn, child_conn = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=run_job,
-            args=(payload, child_conn),
-            daemon=True,
-            name=f"solve-{job.id}",
-        )
-        process.start()
-        child_conn.close()
+        run = recommend_job if job.kind == "recommend" else solve_job
+        task = self._executor.submit(run, payload | {"params": job.params}, name=f"{job.kind}-{job.id}")
         allowed = float(job.params["time_limit_s"]) * (3 if job.kind == "recommend" else 1)
         deadline = time.monotonic() + allowed + GRACE_S
         with self._lock:
-            self._running[job.id] = _Running(job.id, process, parent_conn, deadline)
+            self._running[job.id] = _Running(job.id, task, deadline)
 
     def _collect(self, timeout: float) -> None:
         with self._lock:
             running = list(self._running.values())
-        handles: list[Any] = [r.conn for r in running] + [r.process.sentinel for r in running]
-        if handles:
-            wait(handles, timeout=timeout)
+        if running:
+            self._executor.wait([r.task for r in running], timeout)
         elif self._wake.wait(timeout):
             self._wake.clear()
         for job in running:
             self._read(job)
-            if job.process.exitcode is not None or job.outcome is not None:
+            if job.outcome is not None:
                 self._finish(job)
             elif time.monotonic() > job.deadline:
-                job.process.terminate()
+                job.task.cancel()
                 job.outcome = ("failed", "the solve ran far over its time limit and was stopped")
                 self._finish(job)
 
     def _read(self, job: _Running) -> None:
-        try:
-            while job.outcome is None and job.conn.poll():
-                kind, data = job.conn.recv()
-                if kind == "progress":
-                    job.progress = finite(data)
-                else:
-                    job.outcome = (kind, data)
-        except (EOFError, OSError):
-            pass
+        events = job.task.poll()
+        if events:
+            job.progress = finite(events[-1])
+        job.outcome = job.task.outcome
         if job.progress is not None and time.monotonic() - job.written >= PROGRESS_WRITE_EVERY_S:
             job.written = time.monotonic()
             with transaction(self._sessions) as session:
@@ -199,11 +181,9 @@ class JobRunner:
                 )
 
     def _finish(self, job: _Running) -> None:
-        job.process.join(timeout=5)
-        job.conn.close()
         with self._lock:
             self._running.pop(job.job_id, None)
-        kind, data = job.outcome or ("failed", _died(job.process.exitcode))
+        kind, data = job.outcome or ("failed", "the solve ended without a result")
         try:
             self._record(job.job_id, kind, finite(data))
         except Exception as exc:  # e.g. the database went away: the job must not stay "running"
@@ -255,9 +235,3 @@ def finite(data: Any) -> Any:
     if isinstance(data, list):
         return [finite(v) for v in data]
     return data
-
-
-def _died(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        return f"the solver process was killed (signal {-exitcode}); the machine may be short of memory"
-    return f"the solver process stopped unexpectedly (exit code {exitcode})"

@@ -488,6 +488,12 @@ def rows_table(rows: list) -> Table:
     return table
 
 
+from engine.cli_batch import batch, frontier  # noqa: E402  (the what-if commands)
+
+app.command()(batch)
+app.command()(frontier)
+
+
 importers = typer.Typer(help="Convert other formats to scenarios.", no_args_is_help=True)
 app.add_typer(importers, name="import")
 

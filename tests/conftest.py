@@ -98,3 +98,15 @@ def api(database_url: str, tmp_path: Path) -> Any:
     )
     with TestClient(create_app(settings)) as client:
         yield Api(client)
+
+
+# -- Dask: one small local cluster for the whole session --------------------------------
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Any:
+    """The address of a Dask LocalCluster: one worker process, one thread."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
+    ) as cluster:
+        yield cluster.scheduler_address
