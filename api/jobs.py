@@ -140,7 +140,8 @@ class JobRunner:
             )
             if not claimed.rowcount:  # type: ignore[attr-defined]
                 return  # cancelled meanwhile
-            payload = {"document": session.get_one(ScenarioRevision, job.revision_id).document}
+            document = job.document or session.get_one(ScenarioRevision, job.revision_id).document
+            payload = {"document": document}
             if job.kind == "recommend":
                 payload["plan"] = session.get_one(Plan, job.params["plan_id"]).document
         run = recommend_job if job.kind == "recommend" else solve_job

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import problems
 from api.db import IN_FLIGHT, make_engine, migrate, session_factory
 from api.jobs import JobRunner
-from api.routes import compare, health, jobs, organisations, plans, scenarios
+from api.routes import batches, compare, health, jobs, organisations, plans, scenarios
 from api.schemas import ProblemDetails
 from api.settings import Settings
 
@@ -60,6 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(problems.BodyGuard, max_bytes=settings.max_request_bytes)
     app.add_middleware(problems.InFlightLimit, limit=IN_FLIGHT)
-    for module in (health, organisations, scenarios, jobs, plans, compare):
+    for module in (health, organisations, scenarios, jobs, plans, compare, batches):
         app.include_router(module.router)
     return app

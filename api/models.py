@@ -105,6 +105,9 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     plan_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(Document, nullable=True)
+    batch_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    variant: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    document: Mapped[dict[str, Any] | None] = mapped_column(Document, nullable=True)  # a variant's scenario
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
@@ -123,4 +126,18 @@ class Plan(Base):
     status: Mapped[str] = mapped_column(String(20))
     objective: Mapped[float | None] = mapped_column(Float, nullable=True)
     document: Mapped[dict[str, Any]] = mapped_column(Document)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Batch(Base):
+    """A what-if batch on one scenario revision: every variant is a solve job with its own plan."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"))
+    revision_id: Mapped[str] = mapped_column(ForeignKey("scenario_revisions.id"))
+    spec: Mapped[dict[str, Any]] = mapped_column(Document)
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(Document)  # name, parameters, error: in order
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)

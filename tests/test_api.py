@@ -322,3 +322,55 @@ def test_recommendations_run_as_a_job_and_name_what_forcing_a_project_in_displac
     assert result["displacements"]["second"]["dropped"] == ["first"]
     bad = api.client.post(f"/v1/plans/{plan_id}/recommendations", json={"projects": ["first"]}, headers=me)
     assert _is_problem(bad, 422)["errors"][0]["path"] == "projects[0]"
+
+
+def test_a_batch_solves_every_variant_as_a_normal_plan_with_a_summary(api: Api) -> None:
+    me = api.organisation()
+    document = example()
+    scenario_id = api.scenario(me, document)
+    spec = {
+        "scenario_id": scenario_id,
+        "solve": {"solver": "greedy"},
+        "variants": {
+            "less-budget": [{"set_budget": {"total": 300000}}],
+            "broken": [{"force_in": ["no-such-project"]}],
+        },
+        "grids": {"util": {"parameters": {"u": [0.7, 0.9]}, "changes": [{"set_max_utilisation": "$u"}]}},
+    }
+    created = api.client.post("/v1/batches", json=spec, headers=me)
+    assert created.status_code == 202, created.text
+    batch_id = created.json()["id"]
+    deadline = time.monotonic() + 60
+    while (batch := api.client.get(f"/v1/batches/{batch_id}", headers=me).json())["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    names = [v["variant"] for v in batch["variants"]]
+    assert names[:3] == ["base", "less-budget", "broken"] and len(names) == 5
+    status = {v["variant"]: v["status"] for v in batch["variants"]}
+    assert status["broken"] == "failed" and all(s == "done" for n, s in status.items() if n != "broken"), [
+        v["error"] for v in batch["variants"]
+    ]
+    assert batch["progress"] == {
+        "total": 5,
+        "done": 4,
+        "failed": 1,
+        "cancelled": 0,
+        "running": 0,
+        "queued": 0,
+    }
+    rows = {r["variant"]: r for r in batch["summary"]}
+    assert rows["broken"]["status"] == "failed" and "no-such-project" in rows["broken"]["error"]
+    assert {rows[n]["u"] for n in names[3:]} == {0.7, 0.9}
+    for v in batch["variants"]:
+        if v["plan_id"]:
+            plan = api.client.get(f"/v1/plans/{v['plan_id']}", headers=me).json()
+            assert rows[v["variant"]]["value"] == plan["metrics"]["value"]
+            job = api.client.get(f"/v1/jobs/{v['job_id']}", headers=me).json()
+            assert job["status"] == "done" and job["plan_id"] == v["plan_id"]
+    less = next(v for v in batch["variants"] if v["variant"] == "less-budget")
+    less_plan = api.client.get(f"/v1/plans/{less['plan_id']}", headers=me).json()
+    less_doc = example()
+    less_doc["policy"]["budget"] = {"total": 300000}
+    assert oracle.check(less_doc, less_plan) == [] and less_plan["metrics"]["cost"] <= 300000
+    bad = api.client.post("/v1/batches", json={"scenario_id": scenario_id, "grids": {"g": {}}}, headers=me)
+    _is_problem(bad, 422)

@@ -33,6 +33,7 @@ def _routes(ids: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("GET", f"/v1/plans/{p}", None),
         ("POST", "/v1/compare", {"plan_ids": [p, p]}),
         ("GET", f"/v1/plans/{p}/explanations", None),
+        ("POST", "/v1/batches", {"scenario_id": s, "solve": {"solver": "greedy"}}),
         ("POST", f"/v1/plans/{p}/recommendations", {"time_limit_s": 1}),
     ]
 
