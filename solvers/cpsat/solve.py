@@ -86,6 +86,8 @@ def solve_cpsat(
     cuts = Cuts(data, sets if relaxation is None else sets | relaxation.sets)
     lp_selected = None if relaxation is None else relaxation.selected
     rounds = _Rounds(data, search, cuts, check, seed, gap, workers, deterministic)
+    if relaxation is not None:
+        rounds.lp_only = relaxation.sets - sets
     if demand_entries(data) > WHOLE_MODEL_ENTRIES and search.best is not None:
         lns_workers = workers or (1 if deterministic else max(2, os.cpu_count() or 2))
         _improve(
@@ -174,6 +176,9 @@ class _Rounds:
     ):
         self.data, self.search, self.cuts, self.check = data, search, cuts, check
         self.seed, self.gap, self.workers, self.deterministic = seed, gap, workers, deterministic
+        # The LP's Hall sets: every other round goes without them (a smaller model, which
+        # CP-SAT searches faster); the others have them (plans closer to exact ones).
+        self.lp_only: set[ClassSet] = set()
 
     def run(self, budget: _Budget) -> str:
         """Rounds until the time is up: "infeasible", "proven" (optimal or within the gap),
@@ -181,6 +186,8 @@ class _Rounds:
         search, round_number = self.search, 0
         while budget.left() > 0.05:  # the greedy alone may have used the time up (large sizes)
             sets = self.cuts.snapshot()
+            if round_number % 2 == 0:
+                sets -= self.lp_only
             pm = PortfolioModel(self.data, sets)
             if search.best is not None:
                 pm.hint(search.best)
