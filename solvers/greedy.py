@@ -88,14 +88,46 @@ def _place_with_predecessors(portfolio: Portfolio, j: int, decided: set[int]) ->
     return ok
 
 
-def _place(portfolio: Portfolio, j: int) -> bool:
+def repair(data: ProblemData, starts: dict[int, int]) -> dict[int, int] | None:
+    """An exact plan close to ``starts``, a plan that may break capacity or budget (a solution
+    of the relaxed model): its projects, most valuable first, each at the start nearest its
+    own that fits, then the other projects at their earliest fit, as the greedy places them.
+    None when a mandatory project finds no place."""
+    portfolio = Portfolio(data)
+    key: Callable[[int], tuple] = lambda j: (  # noqa: E731
+        not data.fixed[j],
+        not data.mandatory[j],
+        -data.start_value(j, starts[j]),
+        j,
+    )
+    todo = sorted(starts, key=key)
+    while todo:  # again while some were placed: a predecessor may have come later in the order
+        left = [j for j in todo if not _place(portfolio, j, near=starts[j])]
+        if len(left) == len(todo):
+            break
+        todo = left
+    if any(data.mandatory[j] and j not in portfolio.starts for j in range(data.num_projects)):
+        return None
+    worth = np.array([data.start_value(j, int(data.earliest[j])) for j in range(data.num_projects)])
+    for j in _order(data, worth):
+        if j not in portfolio.starts:
+            _place(portfolio, j)
+    return dict(portfolio.starts)
+
+
+def _place(portfolio: Portfolio, j: int, near: int | None = None) -> bool:
+    """Place j at its earliest start that fits, or with ``near``, at the fitting start
+    nearest that one (earlier on a tie)."""
     data = portfolio.data
     first = portfolio.earliest_start(j)
     if first is None:
         return False
-    for s in range(first, int(data.latest[j]) + 1):
+    options = range(first, int(data.latest[j]) + 1)
+    for s in options if near is None else sorted(options, key=lambda s: (abs(s - near), s)):
         if not data.mandatory[j] and data.objective == "value" and data.start_value(j, s) <= 0:
-            return False  # no longer worth anything to the objective
+            if near is None:
+                return False  # no longer worth anything to the objective
+            continue
         if portfolio.budget_short(j, s) > 0:
             continue
         flows = portfolio.capacity_flows(j, s)

@@ -28,7 +28,7 @@ from solvers.cpsat.conflicts import find_conflicts
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.lns import Cuts, improve
 from solvers.cpsat.model import PortfolioModel
-from solvers.greedy import schedule_objective, solve_greedy
+from solvers.greedy import repair, schedule_objective, solve_greedy
 from solvers.portfolio import Portfolio, Schedule
 from solvers.relaxation import Relaxation, demand_entries, solve_relaxation
 
@@ -81,9 +81,13 @@ def solve_cpsat(
     if relaxation is not None:
         search.bound_at_most(relaxation.bound)
     gap = data.scenario.policy.relative_gap if relative_gap is None else relative_gap
-    cuts = Cuts(data, sets)
+    # The LP's Hall sets as first cuts: the relaxed plans the rounds find are then close to
+    # exact ones, and repairing them (``_Solutions.consider``) loses little.
+    cuts = Cuts(data, sets if relaxation is None else sets | relaxation.sets)
     lp_selected = None if relaxation is None else relaxation.selected
     rounds = _Rounds(data, search, cuts, check, seed, gap, workers, deterministic)
+    if relaxation is not None:
+        rounds.lp_only = relaxation.sets - sets
     if demand_entries(data) > WHOLE_MODEL_ENTRIES and search.best is not None:
         lns_workers = workers or (1 if deterministic else max(2, os.cpu_count() or 2))
         _improve(
@@ -172,25 +176,36 @@ class _Rounds:
     ):
         self.data, self.search, self.cuts, self.check = data, search, cuts, check
         self.seed, self.gap, self.workers, self.deterministic = seed, gap, workers, deterministic
-        # How long a round runs before new cuts may end it, as a share of the time left: the
-        # rounds have a share of it to themselves in deterministic mode, all of it otherwise.
-        self.round_share = MIN_ROUND_SHARE if deterministic else MIN_ROUND_SHARE * BOUND_SHARE
+        # The LP's Hall sets: every other round goes without them (a smaller model, which
+        # CP-SAT searches faster); the others have them (plans closer to exact ones).
+        self.lp_only: set[ClassSet] = set()
 
     def run(self, budget: _Budget) -> str:
         """Rounds until the time is up: "infeasible", "proven" (optimal or within the gap),
         or "stopped" (time, or no new cuts to add)."""
-        search = self.search
+        search, round_number = self.search, 0
         while budget.left() > 0.05:  # the greedy alone may have used the time up (large sizes)
             sets = self.cuts.snapshot()
+            if round_number % 2 == 0:
+                sets -= self.lp_only
             pm = PortfolioModel(self.data, sets)
             if search.best is not None:
                 pm.hint(search.best)
-            solver = _solver(budget, self.seed, self.gap, self.workers)
+            solver = _solver(budget, self.seed + round_number, self.gap, self.workers)
+            round_number += 1
             found = _Solutions(pm, self.check, search, sets)
-            found.min_round = self.round_share * budget.left()
+            found.min_round = MIN_ROUND_SHARE * budget.left()
             found.deterministic = self.deterministic
             solver.best_bound_callback = lambda b, pm=pm: search.bound_from(pm.objective, b)
-            status = solver.solve(pm.model, found)
+            done = threading.Event()
+            if not self.deterministic:  # on the clock only
+                watch = threading.Thread(target=_stop_when_cut, args=(solver, found, done))
+                watch.daemon = True
+                watch.start()
+            try:
+                status = solver.solve(pm.model, found)
+            finally:
+                done.set()
             budget.spend(solver.deterministic_time)
             if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio
                 return "infeasible"
@@ -205,6 +220,16 @@ class _Rounds:
             if not new_sets:
                 return "stopped"
         return "stopped"
+
+
+def _stop_when_cut(solver: cp_model.CpSolver, found: _Solutions, done: threading.Event) -> None:
+    """Stop a round once new cuts are waiting and it has run its minimum time, even when no
+    further solution comes to stop it (``_Solutions`` stops it at the next one)."""
+    started = time.perf_counter()
+    while not done.wait(0.25):
+        if found.violated - found.known and time.perf_counter() - started >= found.min_round:
+            solver.stop_search()
+            return
 
 
 def _finish(data: ProblemData, search: _Search, greedy: Schedule, greedy_seconds: float | None) -> Schedule:
@@ -367,6 +392,10 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
         if broken:
             self.violated |= broken
             self.search.guide_with(starts)
+            # Often an exact plan is close by: the relaxed search's plans are worth repairing.
+            repaired = repair(self.pm.data, starts)
+            if repaired is not None and not self.check.violations(repaired):
+                self.search.offer(repaired)
         else:
             self.search.offer(starts)
 
