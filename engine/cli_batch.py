@@ -6,27 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from engine.cli_common import ScenarioArg, err, out
+from engine.cli_common import load as _load
+from engine.cli_common import print_problems as _print_problems
 from engine.errors import Problem
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (JSON or YAML).", show_default=False)]
-
-
-def _print_problems(problems: list[Problem]) -> None:
-    for p in problems:
-        style = "red" if p.severity == "error" else "yellow"
-        err.print(f"[{style}]{p.severity}[/{style}] {p}", highlight=False, soft_wrap=True)
-
-
-def _load(path: Path):
-    from engine.io import load_scenario
-
-    return load_scenario(path)
-
 
 SchedulerOpt = Annotated[
     str | None,
