@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.jobs import JobRunner
-from api.models import ApiKey
-from api.problems import ApiError
+from api.models import ApiKey, Batch, Job, Plan, Scenario, ScenarioRevision, is_id
+from api.problems import ApiError, not_found
 from api.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="An organisation's API key (or the admin key).")
@@ -84,3 +84,19 @@ def require_organisation(credentials: Credentials, session: SessionDep) -> Calle
 
 AdminDep = Annotated[None, Depends(require_admin)]
 CallerDep = Annotated[Caller, Depends(require_organisation)]
+
+
+M = TypeVar("M", Job, Plan, Batch, Scenario)
+
+
+def owned(session: Session, caller: Caller, model: type[M], id_: str, kind: str) -> M:
+    """The caller's row of ``model``, or 404: also for another organisation's, or a deleted one."""
+    row = session.get(model, id_) if is_id(id_) else None
+    if row is None or row.organisation_id != caller.organisation_id or getattr(row, "deleted_at", None):
+        raise not_found(kind, id_)
+    return row
+
+
+def revision_number(session: Session, revision_id: str) -> int:
+    """The number of a scenario revision (ids are what rows keep; users see numbers)."""
+    return session.get_one(ScenarioRevision, revision_id).number

@@ -236,7 +236,7 @@ def run_batch(
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     skills = [s["id"] for s in spec.base.get("skills", [])]
-    prepared = [_prepare(spec.base, v) for v in spec.variants]
+    prepared = [prepare_variant(spec.base, v) for v in spec.variants]
     results: list[VariantResult | None] = [None] * len(prepared)
     counts = {"done": 0, "failed": 0}
 
@@ -282,7 +282,8 @@ def run_batch(
     return rows
 
 
-def _prepare(base: Document, variant: Variant) -> tuple[Variant, Document | None, str | None]:
+def prepare_variant(base: Document, variant: Variant) -> tuple[Variant, Document | None, str | None]:
+    """The variant, its validated scenario, and the reason when its changes do not apply."""
     try:
         return variant, apply_variant(base, variant), None
     except ScenarioError as exc:

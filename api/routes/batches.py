@@ -14,13 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from api.db import utcnow
-from api.deps import CallerDep, RunnerDep, SessionDep, SettingsDep
-from api.models import Batch, Job, Plan, ScenarioRevision, is_id
-from api.problems import ApiError, not_found
+from api.deps import CallerDep, RunnerDep, SessionDep, SettingsDep, owned, revision_number
+from api.models import Batch, Job, Plan, ScenarioRevision
+from api.problems import ApiError
 from api.routes.paging import Limit, Offset
 from api.routes.scenarios import own_scenario, revision_of
-from engine import Problem, build, parse_scenario
-from engine.batch import _prepare, parse_spec, summary_row
+from engine import Problem
+from engine.batch import parse_spec, prepare_variant, summary_row
 from engine.variants import Variant
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
@@ -86,7 +86,7 @@ def create_batch(
     if limit > settings.max_time_limit_s:
         problem = Problem("solve.time_limit", f"over this server's limit of {settings.max_time_limit_s:g} s")
         raise ApiError(422, "the request is not valid", problems=[problem])
-    prepared = [_prepare(spec.base, v) for v in spec.variants]
+    prepared = [prepare_variant(spec.base, v) for v in spec.variants]
     runnable = sum(1 for _, doc, _ in prepared if doc is not None)
     if runner.active_jobs(session) + runnable > settings.queue_limit:
         raise ApiError(429, "the job queue cannot take this batch now", headers={"Retry-After": "30"})
@@ -147,14 +147,14 @@ def list_batches(
 @router.get("/{batch_id}", response_model=BatchPublic)
 def get_batch(batch_id: str, session: SessionDep, caller: CallerDep) -> BatchPublic:
     """Progress, each variant's job and plan, and the summary table."""
-    batch = _own_batch(session, caller, batch_id)
-    return _public(session, batch, _revision_number(session, batch))
+    batch = owned(session, caller, Batch, batch_id, "batch")
+    return _public(session, batch, revision_number(session, batch.revision_id))
 
 
 @router.delete("/{batch_id}", response_model=BatchPublic)
 def cancel_batch(batch_id: str, session: SessionDep, caller: CallerDep, runner: RunnerDep) -> BatchPublic:
     """Cancel every variant still queued or running; finished ones keep their plans."""
-    batch = _own_batch(session, caller, batch_id)
+    batch = owned(session, caller, Batch, batch_id, "batch")
     active = session.scalars(
         select(Job).where(Job.batch_id == batch.id, Job.status.in_(("queued", "running")))
     )
@@ -165,18 +165,7 @@ def cancel_batch(batch_id: str, session: SessionDep, caller: CallerDep, runner: 
     session.commit()
     for job_id in cancelled:
         runner.cancel(job_id)
-    return _public(session, batch, _revision_number(session, batch))
-
-
-def _own_batch(session: SessionDep, caller: CallerDep, batch_id: str) -> Batch:
-    batch = session.get(Batch, batch_id) if is_id(batch_id) else None
-    if batch is None or batch.organisation_id != caller.organisation_id:
-        raise not_found("batch", batch_id)
-    return batch
-
-
-def _revision_number(session: SessionDep, batch: Batch) -> int:
-    return session.get_one(ScenarioRevision, batch.revision_id).number
+    return _public(session, batch, revision_number(session, batch.revision_id))
 
 
 def _public(session: SessionDep, batch: Batch, revision: int) -> BatchPublic:
@@ -184,7 +173,7 @@ def _public(session: SessionDep, batch: Batch, revision: int) -> BatchPublic:
     plan_ids = [j.plan_id for j in jobs.values() if j.plan_id]
     plans = {p.id: p.document for p in session.scalars(select(Plan).where(Plan.id.in_(plan_ids)))}
     base = session.get_one(ScenarioRevision, batch.revision_id)
-    skills = build(parse_scenario(base.document)).skill_ids
+    skills = [skill["id"] for skill in base.document.get("skills", [])]
     variants, summary = [], []
     counts = {"total": len(batch.variants), "done": 0, "failed": 0, "cancelled": 0, "running": 0, "queued": 0}
     for entry in batch.variants:

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.deps import Caller, CallerDep, RunnerDep, SessionDep, SettingsDep
+from api.deps import Caller, CallerDep, RunnerDep, SessionDep, SettingsDep, owned, revision_number
 from api.jobs import JobRunner
-from api.models import Job, ScenarioRevision, is_id
-from api.problems import ApiError, not_found
+from api.models import Job, ScenarioRevision
+from api.problems import ApiError
 from api.routes.paging import Limit, Offset
 from api.routes.scenarios import own_scenario, revision_of
 from api.schemas import JobPublic, Page, Progress, SolveRequest
@@ -108,8 +108,8 @@ def list_jobs(session: SessionDep, caller: CallerDep, limit: Limit = 50, offset:
 @router.get("/v1/jobs/{job_id}", response_model=JobPublic)
 def get_job(job_id: str, session: SessionDep, caller: CallerDep) -> JobPublic:
     """A job's status and live progress; ``plan_id`` once it is done."""
-    job = _own_job(session, caller, job_id)
-    return job_public(job, _revision_number(session, job))
+    job = owned(session, caller, Job, job_id, "job")
+    return job_public(job, revision_number(session, job.revision_id))
 
 
 @router.delete(
@@ -117,24 +117,13 @@ def get_job(job_id: str, session: SessionDep, caller: CallerDep) -> JobPublic:
 )
 def cancel_job(job_id: str, session: SessionDep, caller: CallerDep, runner: RunnerDep) -> JobPublic:
     """Cancel a queued or running job."""
-    job = _own_job(session, caller, job_id)
+    job = owned(session, caller, Job, job_id, "job")
     if job.status not in ("queued", "running"):
         raise ApiError(409, f"job '{job_id}' is already {job.status}")
     job.status, job.finished_at = "cancelled", utcnow()
     session.commit()
     runner.cancel(job.id)
-    return job_public(job, _revision_number(session, job))
-
-
-def _own_job(session: SessionDep, caller: CallerDep, job_id: str) -> Job:
-    job = session.get(Job, job_id) if is_id(job_id) else None
-    if job is None or job.organisation_id != caller.organisation_id:
-        raise not_found("job", job_id)
-    return job
-
-
-def _revision_number(session: SessionDep, job: Job) -> int:
-    return session.get_one(ScenarioRevision, job.revision_id).number
+    return job_public(job, revision_number(session, job.revision_id))
 
 
 def job_public(job: Job, revision: int) -> JobPublic:

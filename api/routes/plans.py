@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
-from api.deps import CallerDep, RunnerDep, SessionDep, SettingsDep
-from api.models import Plan, ScenarioRevision, is_id
+from api.deps import CallerDep, RunnerDep, SessionDep, SettingsDep, owned, revision_number
+from api.models import Plan, ScenarioRevision
 from api.problems import ApiError, not_found
 from api.routes.jobs import job_public, queue_job
 from api.routes.paging import Limit, Offset
@@ -32,23 +32,20 @@ class PlanPublic(PlanDocument):
 
 def own_plan(session: SessionDep, caller: CallerDep, plan_id: str) -> Plan:
     """The caller's plan, or 404 (also for another organisation's)."""
-    plan = session.get(Plan, plan_id) if is_id(plan_id) else None
-    if plan is None or plan.organisation_id != caller.organisation_id:
-        raise not_found("plan", plan_id)
-    return plan
+    return owned(session, caller, Plan, plan_id, "plan")
 
 
 @router.get("/{plan_id}", response_model=PlanPublic)
 def get_plan(plan_id: str, session: SessionDep, caller: CallerDep) -> PlanPublic:
     """The plan: projects in and out (with explanations), assignments, metrics."""
     plan = own_plan(session, caller, plan_id)
-    revision = session.get_one(ScenarioRevision, plan.revision_id)
+    revision = revision_number(session, plan.revision_id)
     return PlanPublic.model_validate(
         plan.document
         | {
             "id": plan.id,
             "scenario_id": plan.scenario_id,
-            "scenario_revision": revision.number,
+            "scenario_revision": revision,
             "job_id": plan.job_id,
             "created_at": plan.created_at,
         }
@@ -117,4 +114,4 @@ def recommend_for_plan(
         session, caller, settings, runner, "recommend", plan.scenario_id, plan.revision_id, params
     )
     response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return job_public(job, session.get_one(ScenarioRevision, plan.revision_id).number)
+    return job_public(job, revision_number(session, plan.revision_id))

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import func, select
 
 from api.db import utcnow
-from api.deps import CallerDep, SessionDep, SettingsDep
-from api.models import Plan, Scenario, ScenarioRevision, is_id
-from api.problems import ApiError, not_found
+from api.deps import CallerDep, SessionDep, SettingsDep, owned
+from api.models import Plan, Scenario, ScenarioRevision
+from api.problems import ApiError
 from api.routes.paging import Limit, Offset
 from api.schemas import (
     Page,
@@ -49,11 +49,8 @@ RevisionQuery = Annotated[int | None, Query(ge=1, le=10**9, description="A revis
 
 
 def own_scenario(session: SessionDep, caller: CallerDep, scenario_id: str) -> Scenario:
-    """The caller's scenario, or 404 (also for another organisation's)."""
-    row = session.get(Scenario, scenario_id) if is_id(scenario_id) else None
-    if row is None or row.organisation_id != caller.organisation_id or row.deleted_at is not None:
-        raise not_found("scenario", scenario_id)
-    return row
+    """The caller's scenario, or 404 (also for another organisation's, or a deleted one)."""
+    return owned(session, caller, Scenario, scenario_id, "scenario")
 
 
 def revision_of(session: SessionDep, scenario: Scenario, number: int | None) -> ScenarioRevision:
