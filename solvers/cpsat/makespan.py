@@ -29,6 +29,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
+from solvers.cpsat.delays import END, START, Delays, least_delays, spans
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.objective import Objective
 from solvers.cpsat.precedence import CriticalPaths, interchangeable, symmetric_order
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 MIN_ROUND_SHARE = 0.05  # of the time left: how long a round runs before new cuts may end it
 BUDGET_TOL = 1e-9
 MAX_PIECES_FOR_CLIQUES = 600  # the clash matrix is pieces x pieces
+PROBE_SHARE = 0.1  # of the time limit: most schedules are proven in this, without delays
+DELAY_SHARE = 0.3  # of the time left after the probe: for the least delays (delays.py)
 
 
 def suits(data: ProblemData) -> bool:
@@ -103,7 +106,12 @@ class MakespanModel:
     """The interval model with capacity as cumulatives over ``hall_sets``."""
 
     def __init__(
-        self, data: ProblemData, hall_sets: set[ClassSet], pieces: list[Segment], best: int | None = None
+        self,
+        data: ProblemData,
+        hall_sets: set[ClassSet],
+        pieces: list[Segment],
+        best: int | None = None,
+        delays: Delays | None = None,
     ):
         self.data, self.pieces = data, pieces
         self.model = cp_model.CpModel()
@@ -117,10 +125,12 @@ class MakespanModel:
         ]
         self.dependencies()
         self.finish()
+        self.least_delays(delays or {})
         for classes in sorted(hall_sets, key=sorted):
             self.capacity(classes)
         self.same_projects_in_order()
-        self.never_together(hall_sets)
+        if not delays:  # measured on PSPLIB j30: with the delays, the cliques slow the proofs
+            self.never_together(hall_sets)
         self.model.minimize(self.makespan)
         self.objective = Objective(scale=1.0, minimise=True, slack=0.0)
 
@@ -145,6 +155,13 @@ class MakespanModel:
         """The makespan is at least every project's finish (those with no successors suffice)."""
         for j in self.paths.last:
             self.model.add(self.makespan >= self.starts[j] + int(self.data.length[j]))
+
+    def least_delays(self, delays: Delays) -> None:
+        """Stronger precedences: the least delays between ordered projects (``delays.py``)."""
+        length = self.data.length
+        for (a, b), d in delays.items():
+            finish = 0 if a == START else self.starts[a] + int(length[a])
+            self.model.add((self.makespan if b == END else self.starts[b]) >= finish + d)
 
     def capacity(self, classes: ClassSet) -> None:
         """Demand of ``classes`` per period within the capacity of everyone serving any of them."""
@@ -243,7 +260,11 @@ def solve_makespan(
         search.offer(greedy.starts)
     gap = data.scenario.policy.relative_gap if relative_gap is None else relative_gap
     rounds = _Rounds(data, search, segments(data), seed, gap, workers)
-    if rounds.run(budget) == "infeasible":
+    outcome = rounds.run(_Budget(PROBE_SHARE * budget.limit, deterministic, within=budget))
+    if outcome == "stopped" and budget.left() > 0.01:
+        rounds.learn_delays(_Budget(DELAY_SHARE * budget.left(), deterministic, within=budget))
+        outcome = rounds.run(budget)
+    if outcome == "infeasible":
         return _infeasible(data, budget)
     return _finish(data, search, greedy, None)
 
@@ -264,13 +285,19 @@ class _Rounds:
         self.seed, self.gap, self.workers = seed, gap, workers
         self.check = FlowCheck(data)
         self.sets = {part for s in initial_sets(data) for part in components(data, s)}
+        self.delays: Delays = {}
+
+    def learn_delays(self, clock: _Budget) -> None:
+        """Least delays between ordered projects, for the rounds that follow."""
+        self.delays = least_delays(self.data, self.sets, spans(self.data), clock)
+        log.info("makespan: %d least delays", len(self.delays))
 
     def run(self, budget: _Budget) -> str:
         """Rounds until proven, out of time, or no new sets: "infeasible", "proven" or "stopped"."""
         search = self.search
         while budget.left() > 0.01:
             best = None if search.best_value is None else int(-search.best_value)
-            mm = MakespanModel(self.data, self.sets, self.pieces, best)
+            mm = MakespanModel(self.data, self.sets, self.pieces, best, self.delays)
             if search.best is not None:
                 mm.hint(search.best)
             solver = _solver(budget, self.seed, self.gap, self.workers)
