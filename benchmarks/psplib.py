@@ -111,7 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="instance names to run (default: all)")
     parser.add_argument("-o", "--output", type=Path, help="write rows and summary (JSON) here")
     parser.add_argument("--markdown", type=Path, help="write the table (markdown) here")
+    parser.add_argument(
+        "--without-delays", action="store_true", help="the baseline: never learn least delays (delays.py)"
+    )
     args = parser.parse_args(argv)
+    if args.without_delays:
+        from solvers.cpsat import makespan
+
+        makespan.PROBE_SHARE = 1.0  # the first rounds get the whole limit, so delays are never learnt
     paths = sorted(args.directory.glob("*.sm"), key=_instance_key)
     if args.only:
         paths = [p for p in paths if p.stem in set(args.only)]
