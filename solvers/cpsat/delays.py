@@ -25,9 +25,11 @@ from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
 from solvers.cpsat.hall import ClassSet
+from solvers.cpsat.precedence import topological
 
 START, END = -1, -2  # the virtual project before every project and the one after them all
 MAX_PROJECTS = 600  # the spans come from (projects x projects) matrix products
+MAX_SPANS = 5000  # the smallest first: larger sub-problems rarely finish in the time anyway
 PER_SPAN_SHARE = 0.25  # of the delay budget left: no one sub-problem takes it all
 
 Delays = dict[tuple[int, int], int]  # (a, b) -> periods from a's finish to b's start at least
@@ -54,43 +56,47 @@ class Span:
 
 def spans(data: ProblemData) -> list[Span]:
     """Pairs joined by at least two branches with two or more projects between them,
-    fewest projects first. Pairs with one branch out of the first or into the last are
-    left out: the span from that branch's end is as strong."""
+    fewest projects first (at most ``MAX_SPANS``). Pairs with one branch out of the first
+    or into the last are left out: the span from that branch's end is as strong."""
     n = data.num_projects
     if n == 0 or n > MAX_PROJECTS:
         return []
-    nodes = n + 2  # projects, then START (n) and END (n + 1)
-    direct = np.zeros((nodes, nodes), dtype=bool)
-    for j, preds in enumerate(data.predecessors):
-        for pred, _ in preds:
-            direct[pred, j] = True
-    has_pred, has_succ = direct[:n, :n].any(axis=0), direct[:n, :n].any(axis=1)
-    direct[n, :n] = ~has_pred
-    direct[:n, n + 1] = ~has_succ
-    after = _closure(direct)
-    reach = after | np.eye(nodes, dtype=bool)  # reach[a, b]: b is a or after it
-    count = direct.astype(np.int32)
-    out_branches = count @ reach.astype(np.int32)  # [a, b]: successors of a that reach b
-    in_branches = reach.astype(np.int32) @ count  # [a, b]: predecessors of b reached from a
-    between = after.astype(np.int32) @ after.astype(np.int32)  # [a, b]: projects between
-    found = []
+    direct = _graph(data)
+    after = _closure(direct, topological(data), n)
+    reach = (after | np.eye(n + 2, dtype=bool)).astype(np.float64)  # b is a or after it
+    edges, later = direct.astype(np.float64), after.astype(np.float64)
+    out_branches = edges @ reach  # [a, b]: successors of a that reach b (counts: exact in floats)
+    in_branches = reach @ edges  # [a, b]: predecessors of b reached from a
+    between = later @ later  # [a, b]: projects between a and b
     candidates = (out_branches >= 2) & (in_branches >= 2) & (between >= 2) & after
     candidates[n, n + 1] = False  # the whole portfolio is the main solve
-    for a, b in zip(*np.nonzero(candidates), strict=True):
+    pairs = sorted(zip(*np.nonzero(candidates), strict=True), key=lambda ab: (between[ab], ab))
+    found = []
+    for a, b in pairs[:MAX_SPANS]:
         inside = np.nonzero(after[a, :n] & after[:n, b])[0]
         found.append(Span(_virtual(int(a), n), _virtual(int(b), n), tuple(int(j) for j in inside)))
-    found.sort(key=lambda s: (len(s.inside), s.first, s.last))
     return found
 
 
-def _closure(direct: np.ndarray) -> np.ndarray:
-    """after[a, b]: b follows a through one or more dependencies (the graph is acyclic)."""
-    after = direct.copy()
-    while True:
-        grown = after | ((after.astype(np.int32) @ direct.astype(np.int32)) > 0)
-        if np.array_equal(grown, after):
-            return after
-        after = grown
+def _graph(data: ProblemData) -> np.ndarray:
+    """direct[a, b]: b depends on a; projects, then START (index n) and END (n + 1)."""
+    n = data.num_projects
+    direct = np.zeros((n + 2, n + 2), dtype=bool)
+    for j, preds in enumerate(data.predecessors):
+        for pred, _ in preds:
+            direct[pred, j] = True
+    direct[n, :n] = ~direct[:n, :n].any(axis=0)  # START before every project with no predecessor
+    direct[:n, n + 1] = ~direct[:n, :n].any(axis=1)  # END after every project with no successor
+    return direct
+
+
+def _closure(direct: np.ndarray, order: list[int], n: int) -> np.ndarray:
+    """after[a, b]: b follows a through one or more dependencies, row by row from the end."""
+    after = np.zeros_like(direct)
+    for node in [*reversed(order), n]:  # END has no successors, START comes first
+        successors = direct[node]
+        after[node] = successors | after[successors].any(axis=0)
+    return after
 
 
 def _virtual(node: int, n: int) -> int:
