@@ -47,6 +47,7 @@ class Relaxation:
     exact: bool  # every broken Hall cut was added: the bound is the flow LP's own
     selected: np.ndarray  # (project,) how much of each project the LP selects, 0 to 1
     sets: set[ClassSet]  # the Hall sets the LP ended with (all of them, not only new ones)
+    likeliest: np.ndarray  # (project,) the start the LP takes most of (the earliest if none)
 
 
 def solve_relaxation(
@@ -82,7 +83,7 @@ def solve_relaxation(
     if bound is None:
         return None
     log.info("LP relaxation: bound %.1f, %d sets, exact %s", bound, len(sets), exact)
-    return Relaxation(bound, exact, lp.selected(), sets)
+    return Relaxation(bound, exact, lp.selected(), sets, lp.likeliest_starts())
 
 
 class _Lp:
@@ -269,6 +270,15 @@ class _Lp:
                 if need > cap * (1 + BROKEN) + 1:
                     found.add(blocking)
         return found
+
+    def likeliest_starts(self) -> np.ndarray:
+        """Each project's start with the largest LP fraction (its earliest when it has none)."""
+        starts = self.data.earliest.copy()
+        if len(self.project):
+            order = np.lexsort((self.values, self.project))  # by project, then by fraction
+            last = np.flatnonzero(np.r_[np.diff(self.project[order]) != 0, True])  # each one's largest
+            starts[self.project[order[last]]] = self.start[order[last]]
+        return starts
 
     def selected(self) -> np.ndarray:
         """How much of each project the LP takes: its start fractions summed, 0 to 1."""

