@@ -185,7 +185,7 @@ def _substitute(obj: Any, values: dict[str, Any], path: str) -> Any:
 # -- running --------------------------------------------------------------------------------
 def solve_task(payload: dict[str, Any], report: Report) -> dict[str, Any]:
     """An executor task: solve ``payload["scenario"]`` with ``payload["options"]``; the plan as JSON data."""
-    from engine.solve import solve
+    from engine.planner import solve
 
     options = payload["options"]
     try:

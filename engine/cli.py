@@ -148,7 +148,7 @@ def solve(
 ) -> None:
     """Choose projects and starts within capacity and budget, and assign staff."""
     from engine.io import plan_json, write_plan
-    from engine.solve import solve as run
+    from engine.planner import solve as run
 
     loaded = _load(scenario)
     limit = loaded.policy.time_limit_s if time_limit is None else time_limit

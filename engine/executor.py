@@ -92,7 +92,7 @@ class Executor(ABC):
 
 
 def make_executor(
-    scheduler: str | None = None, workers: int | None = None, preload: Sequence[str] = ("engine.solve",)
+    scheduler: str | None = None, workers: int | None = None, preload: Sequence[str] = ("engine.planner",)
 ) -> Executor:
     """Dask when ``scheduler`` (or ``CAPACITY_DASK_SCHEDULER``) names one, else local processes.
 
@@ -150,7 +150,7 @@ class LocalTask(Task):
 class LocalExecutor(Executor):
     """Each task in its own process from a forkserver (spawn off Linux)."""
 
-    def __init__(self, workers: int = 1, *, preload: Sequence[str] = ("engine.solve",)):
+    def __init__(self, workers: int = 1, *, preload: Sequence[str] = ("engine.planner",)):
         self.slots = max(1, workers)
         if sys.platform.startswith("linux"):
             context: Any = mp.get_context("forkserver")

@@ -142,8 +142,8 @@ def _carried(
 ) -> FrontierPoint:
     """The lower level's projects and starts, planned at this level (still feasible: more room)."""
     from engine import check_plan
+    from engine.planner import plan_from
     from engine.problem import build
-    from engine.solve import plan_from
     from engine.validation import parse_scenario
     from solvers.portfolio import Schedule
 

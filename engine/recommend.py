@@ -22,6 +22,7 @@ from engine.scenario import Scenario
 from engine.validation import parse_scenario
 from engine.whatif import plan_starts, scenario_document
 from engine.words import names
+from solvers.cpsat import solve_cpsat
 from solvers.greedy import schedule_objective, solve_greedy
 
 STARTS = 4  # candidate start periods, spread evenly over the horizon
@@ -80,8 +81,6 @@ def recommend(
     for skill in ranked[:top]:
         promising = max(by_skill[skill], key=lambda t: (t.value, t.candidate.from_period))
         limit = time_limit / max(1, min(top, len(ranked)))
-        from solvers.cpsat import solve_cpsat  # here, not at the top: see engine/solve.py's _cpsat
-
         schedule = solve_cpsat(promising.data, time_limit=limit, deterministic=deterministic)
         if schedule.status in ("optimal", "feasible"):
             _keep(promising, schedule.starts)

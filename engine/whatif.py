@@ -155,7 +155,7 @@ def _fits(portfolio: Portfolio, j: int, s: int) -> bool:
 
 def displaced_if_forced(scenario: Scenario, plan: Plan, project_id: str, time_limit: float) -> Displacement:
     """Solve again with the project mandatory (today's capacity) and compare with the plan."""
-    from engine.solve import solve
+    from engine.planner import solve
 
     document = with_mandatory(scenario_document(scenario), project_id)
     forced = solve(document, time_limit=time_limit, deterministic=True)

@@ -15,22 +15,15 @@ from engine.results import make_plan
 from engine.scenario import Scenario
 from engine.validation import parse_scenario
 from solvers.assignment import assign
+from solvers.cpsat import solve_cpsat
 from solvers.greedy import solve_greedy
 from solvers.portfolio import Schedule
 
 log = logging.getLogger(__name__)
 
 
-def _cpsat(data: ProblemData, **options: Any) -> Schedule:
-    # Imported here: solvers.cpsat imports engine modules, so a top-level import would make
-    # "import solvers.cpsat..." before "import engine" fail on the cycle.
-    from solvers.cpsat import solve_cpsat
-
-    return solve_cpsat(data, **options)
-
-
 SOLVERS: dict[str, Callable[..., Schedule]] = {
-    "cp-sat": _cpsat,
+    "cp-sat": solve_cpsat,
     "greedy": lambda data, **_: solve_greedy(data),
 }
 ProgressCallback = Callable[[dict[str, float]], None]
