@@ -10,7 +10,8 @@ cannot find on its own; on the hardest PSPLIB j30 instances it turns searches th
 of time into proofs. The idea is from OR-Tools' RCPSP example (``rcpsp_sat.py``).
 
 Every delay is a valid lower bound whatever the sub-problem leaves out: it drops the other
-projects, windows and fixed starts, and gives each capacity set its peak capacity in every
+projects, windows and fixed starts (spans from the virtual start keep earliest starts, which
+are absolute there), and gives each capacity set its peak capacity in every
 period, so its least makespan is never above the real one; and only the sub-problem's
 proven bound is used, never an unproven solution.
 """

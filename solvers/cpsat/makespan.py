@@ -125,7 +125,7 @@ class MakespanModel:
         ]
         self.dependencies()
         self.finish()
-        self.least_delays(delays or {})
+        self.delayed_starts(delays or {})
         for classes in sorted(hall_sets, key=sorted):
             self.capacity(classes)
         self.same_projects_in_order()
@@ -156,7 +156,7 @@ class MakespanModel:
         for j in self.paths.last:
             self.model.add(self.makespan >= self.starts[j] + int(self.data.length[j]))
 
-    def least_delays(self, delays: Delays) -> None:
+    def delayed_starts(self, delays: Delays) -> None:
         """Stronger precedences: the least delays between ordered projects (``delays.py``)."""
         length = self.data.length
         for (a, b), d in delays.items():
