@@ -272,19 +272,27 @@ class _Lp:
         return found
 
     def likeliest_starts(self) -> np.ndarray:
-        """Each project's start with the largest LP fraction (its earliest when it has none)."""
-        starts = self.data.earliest.copy()
-        if len(self.project):
-            order = np.lexsort((self.values, self.project))  # by project, then by fraction
-            last = np.flatnonzero(np.r_[np.diff(self.project[order]) != 0, True])  # each one's largest
-            starts[self.project[order[last]]] = self.start[order[last]]
-        return starts
+        return likeliest_starts(self.data.earliest, self.project, self.start, self.values)
 
     def selected(self) -> np.ndarray:
         """How much of each project the LP takes: its start fractions summed, 0 to 1."""
         selected = np.zeros(self.data.num_projects)
         np.add.at(selected, self.project, self.values)
         return np.minimum(selected, 1.0)
+
+
+def likeliest_starts(
+    earliest: np.ndarray, project: np.ndarray, start: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """Each project's start with the largest LP fraction, the earliest such on a tie (its
+    earliest start when it has none), from the LP's columns (project, start, value)."""
+    starts = earliest.copy()
+    if len(project):
+        # by project, then by fraction, then latest start first: each project's last is the pick
+        order = np.lexsort((-start, values, project))
+        last = np.flatnonzero(np.r_[np.diff(project[order]) != 0, True])
+        starts[project[order[last]]] = start[order[last]]
+    return starts
 
 
 def demand_entries(data: ProblemData) -> int:

@@ -1,5 +1,6 @@
 """Least delays between ordered projects: valid lower bounds, checked against every schedule."""
 
+import datetime as dt
 import itertools
 
 from hypothesis import HealthCheck, given, settings
@@ -48,24 +49,92 @@ def test_no_span_without_two_branches():
     assert spans(build(parse_scenario(raw))) == []
 
 
+def test_leave_in_one_week_is_not_assumed_in_every_week():
+    # Ann and Cat both do ba; Cat is away in week 5, after all the work. x and y fit
+    # together in week 1, so b waits 1 week after a: no delay beyond the longest branch.
+    staff = [
+        {"id": "ann", "fte": 1.0, "skills": {"ba": 3}},
+        {"id": "cat", "fte": 1.0, "skills": {"ba": 3}, "leave": [{"from": "2027-05-10", "to": "2027-05-14"}]},
+    ]
+    projects = [job("a"), job("x", after=["a"]), job("y", after=["a"]), job("b", after=["x", "y"])]
+    data = build(parse_scenario(tiny(staff=staff, projects=projects, policy=MAKESPAN)))
+    assert Span(0, 3, (1, 2)) in spans(data)
+    assert (0, 3) not in delays_of(data)
+
+
+def test_phases_keep_their_offsets():
+    # x needs ba then dev, y dev then ba, one week each: they run side by side, so b waits
+    # 2 weeks after a (their length), not 3 as it would if both phases began at the start.
+    staff = [{"id": "ann", "fte": 1.0, "skills": {"ba": 3}}, {"id": "bob", "fte": 1.0, "skills": {"dev": 3}}]
+
+    def two_phases(pid, first, then):
+        phases = [{"periods": 1, "demand": [{"skill": k, "hours": 8}]} for k in (first, then)]
+        return {"id": pid, "mandatory": True, "depends_on": ["a"], "phases": phases}
+
+    projects = [
+        job("a"),
+        two_phases("x", "ba", "dev"),
+        two_phases("y", "dev", "ba"),
+        job("b", after=["x", "y"]),
+    ]
+    data = build(parse_scenario(tiny(staff=staff, projects=projects, policy=MAKESPAN)))
+    assert Span(0, 3, (1, 2)) in spans(data)
+    assert (0, 3) not in delays_of(data)
+
+
 @st.composite
 def networks(draw: st.DrawFn) -> dict:
-    """Up to five mandatory projects on random dependencies, with one or two people."""
-    n = draw(st.integers(3, 5))
-    projects = []
-    for j in range(n):
-        preds = [f"p{i}" for i in range(j) if draw(st.booleans())]
-        lagged = [{"project": p, "lag": draw(st.integers(0, 1))} for p in preds]
-        skill = draw(st.sampled_from(["ba", "dev"]))
-        demand = [{"skill": skill, "hours": draw(st.integers(2, 9))}]
-        phase = {"periods": draw(st.integers(1, 2)), "demand": demand}
-        projects.append({"id": f"p{j}", "mandatory": True, "depends_on": lagged, "phases": [phase]})
-    staff = [{"id": "ann", "fte": draw(st.sampled_from([0.5, 1.0])), "skills": {"ba": 3, "dev": 3}}]
-    if draw(st.booleans()):
-        staff.append({"id": "bob", "fte": 0.5, "skills": {"dev": 3}})
-    periods = draw(st.integers(5, 7))
+    """A diamond (a, then two or three projects after it, then b after those), with
+    random lags, links and windows, phases with different demand, and one or two people
+    with leave and part-time weeks: spans whose capacity varies and whose work has offsets."""
+    middle = draw(st.integers(2, 3))
+    periods = draw(st.integers(6, 8))
+    ids = [f"p{j}" for j in range(middle + 2)]
+    projects = [project(draw, "p0", [])]
+    for j in range(1, middle + 1):
+        preds = ["p0"] if draw(st.integers(0, 4)) else []  # now and then a second start
+        preds += [f"p{i}" for i in range(1, j) if draw(st.integers(0, 3)) == 0]
+        projects.append(project(draw, ids[j], preds))
+    projects.append(project(draw, ids[-1], [p for p in ids[1:-1] if draw(st.integers(0, 4))]))
+    window = draw(st.sampled_from(["open", "earliest", "latest", "fixed"]))
+    target = projects[draw(st.integers(0, len(projects) - 1))]
+    if window == "earliest":
+        target["earliest_start"] = draw(st.integers(1, 2))
+    elif window == "latest":
+        target["latest_finish"] = periods - 1
+    elif window == "fixed" and not target["depends_on"]:
+        target["start"] = draw(st.integers(0, 1))
     calendar = {"start": "2027-04-05", "period": "week", "periods": periods, "fte_hours": 10}
-    return tiny(calendar=calendar, staff=staff, projects=projects, policy=MAKESPAN)
+    return tiny(calendar=calendar, staff=draw(people(periods)), projects=projects, policy=MAKESPAN)
+
+
+def project(draw: st.DrawFn, pid: str, preds: list[str]) -> dict:
+    lagged = [{"project": p, "lag": draw(st.integers(0, 1))} for p in preds]
+    phases = [draw(phase()) for _ in range(draw(st.integers(1, 2)))]
+    return {"id": pid, "mandatory": True, "depends_on": lagged, "phases": phases}
+
+
+@st.composite
+def people(draw: st.DrawFn, periods: int) -> list[dict]:
+    ann = {"id": "ann", "fte": draw(st.sampled_from([0.5, 1.0])), "skills": {"ba": 3, "dev": 3}}
+    if draw(st.booleans()):  # a week off: capacity that varies by period
+        first = dt.date(2027, 4, 5) + dt.timedelta(weeks=draw(st.integers(0, periods - 1)))
+        ann["leave"] = [{"from": first.isoformat(), "to": (first + dt.timedelta(days=4)).isoformat()}]
+    staff = [ann]
+    if draw(st.booleans()):
+        bob = {"id": "bob", "fte": 0.5, "skills": {"dev": 3}}
+        if draw(st.booleans()):
+            weeks = st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=periods, max_size=periods)
+            bob["fte_by_period"] = draw(weeks)
+        staff.append(bob)
+    return staff
+
+
+@st.composite
+def phase(draw: st.DrawFn) -> dict:
+    skills = draw(st.lists(st.sampled_from(["ba", "dev"]), min_size=1, max_size=2, unique=True))
+    demand = [{"skill": skill, "hours": draw(st.integers(2, 9))} for skill in skills]
+    return {"periods": draw(st.sampled_from([1, 1, 2])), "demand": demand}
 
 
 def every_schedule(data):

@@ -18,7 +18,10 @@ def first_import_error(module: str) -> str | None:
     done = subprocess.run(
         [sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
-    return None if done.returncode == 0 else f"{module}: {done.stderr.strip().splitlines()[-1]}"
+    if done.returncode == 0:
+        return None
+    last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    return f"{module}: {last}"
 
 
 def test_every_solvers_module_imports_before_engine():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -9,9 +10,8 @@ from benchmarks.milp import solve_milp
 from engine.problem import build
 from engine.validation import validate
 from solvers.cpsat.hall import initial_sets
-from solvers.cpsat.solve import ROUNDING_SHARES
-from solvers.greedy import repair
-from solvers.relaxation import solve_relaxation
+from solvers.cpsat.solve import rounded_plans
+from solvers.relaxation import likeliest_starts, solve_relaxation
 from tests.conftest import tiny
 from tests.strategies import scenarios
 from tests.test_cpsat import brute_force_optimum, feasible, one, small_enough
@@ -92,11 +92,30 @@ def test_likeliest_start_is_where_the_lp_puts_the_project():
     assert lp.likeliest[0] == 2
 
 
+def test_likeliest_starts_follow_the_cost_of_delay():
+    # Ann (10 h a week) is away in weeks 0 and 1. "a" and "b" each need 8 h in one week and
+    # lose value for every week they wait, "a" twice as fast: the LP puts all of "a" in
+    # week 2 and fills the 2 h left with a quarter of "b", the rest of "b" in week 3.
+    staff = [{"id": "ann", "skills": {"ba": 3}, "leave": [{"from": "2027-04-05", "to": "2027-04-16"}]}]
+    projects = [one(id="a", value=100, cost_of_delay=2), one(id="b", value=100, cost_of_delay=1)]
+    scenario, problems = validate(tiny(staff=staff, projects=projects))
+    assert scenario is not None, problems
+    lp = relax(build(scenario))
+    assert lp is not None and lp.selected == pytest.approx([1, 1])
+    assert list(lp.likeliest) == [2, 3]
+
+
+def test_likeliest_start_ties_go_to_the_earliest():
+    # Project 0 is split 0.4 / 0.4 / 0.2 over weeks 1, 3 and 2; project 1 has no columns.
+    project, start, values = np.array([0, 0, 0]), np.array([1, 3, 2]), np.array([0.4, 0.4, 0.2])
+    assert list(likeliest_starts(np.array([0, 5]), project, start, values)) == [1, 5]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(max_projects=6))
 def test_rounded_lp_plans_are_exact(raw):
-    """What the solver offers from the LP (solve._offer_rounded): likeliest starts in each
-    window, and every repaired plan passes the independent feasibility check."""
+    """What the solver offers from the LP: likeliest starts in each window, and every
+    rounded and repaired plan passes the independent feasibility check."""
     scenario, _ = validate(raw)
     if scenario is None or scenario.policy.objective == "makespan":
         return
@@ -106,11 +125,8 @@ def test_rounded_lp_plans_are_exact(raw):
         return
     assert ((lp.likeliest >= data.earliest) | (data.latest < data.earliest)).all()
     assert ((lp.likeliest <= data.latest) | (data.latest < data.earliest)).all()
-    for share in ROUNDING_SHARES:
-        taken = {int(j): int(lp.likeliest[j]) for j in range(data.num_projects) if lp.selected[j] >= share}
-        plan = repair(data, taken)
-        if plan is not None:
-            assert feasible(data, plan)
+    for plan in rounded_plans(data, lp):
+        assert feasible(data, plan)
 
 
 def test_an_iteration_limit_makes_it_repeatable(example):

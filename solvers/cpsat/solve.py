@@ -255,14 +255,21 @@ def _relax(data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministi
 
 
 def _offer_rounded(data: ProblemData, search: _Search, relaxation: Relaxation) -> None:
+    for plan in rounded_plans(data, relaxation):
+        search.offer(plan)
+
+
+def rounded_plans(data: ProblemData, relaxation: Relaxation) -> list[dict[int, int]]:
     """The LP's plan rounded: the projects it takes at least ``share`` of, each at the start it
     takes most of, repaired into an exact plan (``greedy.repair``). Measured at M: 2 to 16%
     above the greedy plan within the LP's seconds, where the search needs 15 s to improve it."""
+    plans = []
     for share in ROUNDING_SHARES:
         taken = np.flatnonzero(relaxation.selected >= share)
         plan = repair(data, {int(j): int(relaxation.likeliest[j]) for j in taken})
         if plan is not None:
-            search.offer(plan)
+            plans.append(plan)
+    return plans
 
 
 def _infeasible(data: ProblemData, budget: _Budget) -> Schedule:
