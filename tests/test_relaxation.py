@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from benchmarks.milp import solve_milp
 from engine.problem import build
 from engine.validation import validate
+from solvers import relaxation
 from solvers.cpsat.hall import initial_sets
-from solvers.cpsat.solve import rounded_plans
-from solvers.relaxation import likeliest_starts, solve_relaxation
+from solvers.cpsat.solve import ROUNDING_SHARES, rounded_plan, solve_cpsat
+from solvers.greedy import schedule_objective, solve_greedy
+from solvers.relaxation import demand_entries, likeliest_starts, solve_relaxation
 from tests.conftest import tiny
 from tests.strategies import scenarios
 from tests.test_cpsat import brute_force_optimum, feasible, one, small_enough
@@ -112,21 +115,26 @@ def test_likeliest_start_ties_go_to_the_earliest():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios(max_projects=6))
-def test_rounded_lp_plans_are_exact(raw):
-    """What the solver offers from the LP: likeliest starts in each window, and every
-    rounded and repaired plan passes the independent feasibility check."""
+@given(scenarios(max_projects=6), st.sampled_from([1, 1, 2, 3]))
+def test_rounded_lp_plans_are_exact(raw, stride):
+    """What the solver offers from the LP, fine or coarse: likeliest starts in each window
+    (on the coarse LP's grid), and every rounded and repaired plan passes the independent
+    feasibility check."""
     scenario, _ = validate(raw)
     if scenario is None or scenario.policy.objective == "makespan":
         return
     data = build(scenario)
-    lp = relax(data)
+    lp = relax(data, stride=stride)
     if lp is None:
         return
+    assert lp.stride == stride and (lp.bound is None) == (stride > 1)
     assert ((lp.likeliest >= data.earliest) | (data.latest < data.earliest)).all()
     assert ((lp.likeliest <= data.latest) | (data.latest < data.earliest)).all()
-    for plan in rounded_plans(data, lp):
-        assert feasible(data, plan)
+    assert ((lp.likeliest - data.earliest) % stride == 0).all()
+    for share in ROUNDING_SHARES:
+        plan = rounded_plan(data, lp, share)
+        if plan is not None:
+            assert feasible(data, plan)
 
 
 def test_an_iteration_limit_makes_it_repeatable(example):
@@ -136,3 +144,19 @@ def test_an_iteration_limit_makes_it_repeatable(example):
     first, second = relax(data, iterations=10_000), relax(data, iterations=10_000)
     assert first is not None and second is not None
     assert first.bound == second.bound and first.sets == second.sets
+
+
+def test_above_max_entries_the_optimiser_is_guided_by_a_coarse_lp(example, monkeypatch):
+    """Size L and up, made small: the LP starts projects every few periods, gives no bound,
+    and the optimiser's plan stays exact and never below greedy."""
+    scenario, _ = validate(example)
+    assert scenario is not None
+    data = build(scenario)
+    monkeypatch.setattr(relaxation, "MAX_ENTRIES", 0)
+    monkeypatch.setattr(relaxation, "COARSE_ENTRIES", demand_entries(data) // 3)
+    lp = relax(data)
+    assert lp is not None and lp.bound is None and lp.stride >= 3
+    schedule = solve_cpsat(data, time_limit=2, deterministic=True)
+    assert feasible(data, schedule.starts)
+    greedy = solve_greedy(data)
+    assert schedule_objective(data, schedule.starts) >= schedule_objective(data, greedy.starts)

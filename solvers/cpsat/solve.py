@@ -26,11 +26,11 @@ from ortools.sat.python import cp_model
 from engine.problem import ProblemData
 from solvers.cpsat.conflicts import find_conflicts
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
-from solvers.cpsat.lns import Cuts, improve
+from solvers.cpsat.lns import Cuts, build_cost, improve
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import repair, schedule_objective, solve_greedy
 from solvers.portfolio import Portfolio, Schedule
-from solvers.relaxation import Relaxation, demand_entries, solve_relaxation
+from solvers.relaxation import MAX_ENTRIES, Relaxation, demand_entries, solve_relaxation
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, float]], None]
@@ -41,6 +41,8 @@ WHOLE_MODEL_ENTRIES = 1_500_000  # above this (size L and up) the whole-portfoli
 AFTERWARDS = 3.3  # the left shift (given 0.5x at most), staff assignment and explanations (~2.8x),
 # in multiples of the greedy's own time: measured at L and XL
 LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
+COARSE_LP_SHARE = 0.3  # a coarse LP (size L and up) is worth more: its rounded plan beats LNS
+REPAIR_SHARE = 0.5  # of the greedy's time: what one rounded plan's repair needs, with a margin
 ROUNDING_SHARES = (0.9, 0.5, 0.1)  # how much of a project the LP takes for it to be in a rounded plan
 LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
 
@@ -80,8 +82,9 @@ def solve_cpsat(
     sets, check = initial_sets(data), FlowCheck(data)
     relaxation = _relax(data, sets, budget, deterministic)
     if relaxation is not None:
-        search.bound_at_most(relaxation.bound)
-        _offer_rounded(data, search, relaxation)
+        if relaxation.bound is not None:
+            search.bound_at_most(relaxation.bound)
+        _offer_rounded(data, search, relaxation, budget, greedy_seconds)
     gap = data.scenario.policy.relative_gap if relative_gap is None else relative_gap
     # The LP's Hall sets as first cuts: the relaxed plans the rounds find are then close to
     # exact ones, and repairing them (``_Solutions.consider``) loses little.
@@ -208,7 +211,7 @@ class _Rounds:
                 status = solver.solve(pm.model, found)
             finally:
                 done.set()
-            budget.spend(solver.deterministic_time)
+            budget.spend(solver.deterministic_time + (build_cost(pm.model) if self.deterministic else 0.0))
             if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio
                 return "infeasible"
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -249,27 +252,34 @@ def _finish(data: ProblemData, search: _Search, greedy: Schedule, greedy_seconds
 
 def _relax(data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministic: bool) -> Relaxation | None:
     """The LP relaxation, timed by the clock or, in deterministic mode, by simplex iterations."""
-    if deterministic:
-        return solve_relaxation(data, sets, time_limit=30 * budget.limit, iterations=LP_ITERATIONS)
-    return solve_relaxation(data, sets, time_limit=min(LP_SHARE * budget.limit, budget.left()))
+    if deterministic:  # a fixed amount of work: simplex iterations, and solves by the limit
+        solves = max(1, round(LP_SHARE * budget.limit))  # each about a second at M
+        return solve_relaxation(
+            data, sets, time_limit=30 * budget.limit, iterations=LP_ITERATIONS, solves=solves
+        )
+    share = LP_SHARE if demand_entries(data) <= MAX_ENTRIES else COARSE_LP_SHARE
+    return solve_relaxation(data, sets, time_limit=min(share * budget.limit, budget.left()))
 
 
-def _offer_rounded(data: ProblemData, search: _Search, relaxation: Relaxation) -> None:
-    for plan in rounded_plans(data, relaxation):
-        search.offer(plan)
+def _offer_rounded(
+    data: ProblemData, search: _Search, relaxation: Relaxation, budget: _Budget, greedy_seconds: float
+) -> None:
+    """Each rounded plan while there is time (on the clock, a repair takes about a third of
+    the greedy's time: 6 s at XL)."""
+    for share in ROUNDING_SHARES:
+        if not budget.deterministic and budget.left() < REPAIR_SHARE * greedy_seconds:
+            return
+        plan = rounded_plan(data, relaxation, share)
+        if plan is not None:
+            search.offer(plan)
 
 
-def rounded_plans(data: ProblemData, relaxation: Relaxation) -> list[dict[int, int]]:
+def rounded_plan(data: ProblemData, relaxation: Relaxation, share: float) -> dict[int, int] | None:
     """The LP's plan rounded: the projects it takes at least ``share`` of, each at the start it
     takes most of, repaired into an exact plan (``greedy.repair``). Measured at M: 2 to 16%
     above the greedy plan within the LP's seconds, where the search needs 15 s to improve it."""
-    plans = []
-    for share in ROUNDING_SHARES:
-        taken = np.flatnonzero(relaxation.selected >= share)
-        plan = repair(data, {int(j): int(relaxation.likeliest[j]) for j in taken})
-        if plan is not None:
-            plans.append(plan)
-    return plans
+    taken = np.flatnonzero(relaxation.selected >= share)
+    return repair(data, {int(j): int(relaxation.likeliest[j]) for j in taken})
 
 
 def _infeasible(data: ProblemData, budget: _Budget) -> Schedule:
