@@ -148,7 +148,7 @@ def test_an_iteration_limit_makes_it_repeatable(example):
 
 def test_above_max_entries_the_optimiser_is_guided_by_a_coarse_lp(example, monkeypatch):
     """Size L and up, made small: the LP starts projects every few periods, gives no bound,
-    and the optimiser's plan stays exact and never below greedy."""
+    and the optimiser's plan stays exact, repeatable and never below greedy."""
     scenario, _ = validate(example)
     assert scenario is not None
     data = build(scenario)
@@ -158,5 +158,6 @@ def test_above_max_entries_the_optimiser_is_guided_by_a_coarse_lp(example, monke
     assert lp is not None and lp.bound is None and lp.stride >= 3
     schedule = solve_cpsat(data, time_limit=2, deterministic=True)
     assert feasible(data, schedule.starts)
+    assert solve_cpsat(data, time_limit=2, deterministic=True).starts == schedule.starts
     greedy = solve_greedy(data)
     assert schedule_objective(data, schedule.starts) >= schedule_objective(data, greedy.starts)
