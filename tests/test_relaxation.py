@@ -14,7 +14,7 @@ from solvers import relaxation
 from solvers.cpsat.hall import initial_sets
 from solvers.cpsat.solve import ROUNDING_SHARES, rounded_plan, solve_cpsat
 from solvers.greedy import schedule_objective, solve_greedy
-from solvers.relaxation import demand_entries, likeliest_starts, solve_relaxation
+from solvers.relaxation import _Lp, demand_entries, likeliest_starts, solve_relaxation
 from tests.conftest import tiny
 from tests.strategies import scenarios
 from tests.test_cpsat import brute_force_optimum, feasible, one, small_enough
@@ -130,7 +130,10 @@ def test_rounded_lp_plans_are_exact(raw, stride):
     assert lp.stride == stride and (lp.bound is None) == (stride > 1)
     assert ((lp.likeliest >= data.earliest) | (data.latest < data.earliest)).all()
     assert ((lp.likeliest <= data.latest) | (data.latest < data.earliest)).all()
-    assert ((lp.likeliest - data.earliest) % stride == 0).all()
+    assert (((lp.likeliest - data.earliest) % stride == 0) | (lp.likeliest == data.latest)).all()
+    coarse = _Lp(data, stride)  # every demand entry within its column's run
+    offset = coarse.e_period - coarse.start[coarse.e_col]
+    assert ((offset >= 0) & (offset < data.length[coarse.project[coarse.e_col]])).all()
     for share in ROUNDING_SHARES:
         plan = rounded_plan(data, lp, share)
         if plan is not None:
@@ -146,9 +149,21 @@ def test_an_iteration_limit_makes_it_repeatable(example):
     assert first.bound == second.bound and first.sets == second.sets
 
 
+def test_a_deadline_off_the_coarse_grid_keeps_the_coarse_lp_feasible():
+    # b follows a (2 weeks) and must start by week 2: on a grid of every 3 weeks from week 0
+    # alone it could not start at all; its latest start is always a column.
+    a = one(hours=2, periods=2, id="a", mandatory=True)
+    b = one(id="b", mandatory=True, depends_on=["a"], latest_finish=2)
+    scenario, problems = validate(tiny(staff=ANN, projects=[a, b, one(id="c", value=5)]))
+    assert scenario is not None, problems
+    lp = relax(build(scenario), stride=3)
+    assert lp is not None and lp.selected[:2] == pytest.approx([1, 1])
+    assert list(lp.likeliest[:2]) == [0, 2]
+
+
 def test_above_max_entries_the_optimiser_is_guided_by_a_coarse_lp(example, monkeypatch):
-    """Size L and up, made small: the LP starts projects every few periods, gives no bound,
-    and the optimiser's plan stays exact, repeatable and never below greedy."""
+    """Above MAX_ENTRIES (made small here) the LP starts projects every few periods and gives
+    no bound, and the optimiser's plan stays exact, repeatable and never below greedy."""
     scenario, _ = validate(example)
     assert scenario is not None
     data = build(scenario)

@@ -40,7 +40,7 @@ PER_SPAN_SHARE = 0.25  # of the delay budget left: no one sub-problem takes it a
 # setting up the solver take about 2 ms of wall time, which CP-SAT does not count (measured
 # on a ProGen j120 instance: 747 spans, 0.03 deterministic seconds, 1.6 s of wall time).
 SPAN_OVERHEAD = 0.003
-WALL_SAFETY = 10  # deterministic mode still stops at this many times its budget in wall time
+WALL_SAFETY = 30  # deterministic mode still stops at this many times its budget in wall time (as _solver)
 
 Delays = dict[tuple[int, int], int]  # (a, b) -> periods from a's finish to b's start at least
 

@@ -43,6 +43,7 @@ AFTERWARDS = 3.3  # the left shift (given 0.5x at most), staff assignment and ex
 LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
 COARSE_LP_SHARE = 0.3  # a coarse LP (size L and up) is worth more: its rounded plan beats LNS
 REPAIR_SHARE = 0.5  # of the greedy's time: what one rounded plan's repair needs, with a margin
+REPAIR_COST = 3e-3  # deterministic seconds per project for a repair (measured: 6 s at XL, 1 s at L)
 ROUNDING_SHARES = (0.9, 0.5, 0.1)  # how much of a project the LP takes for it to be in a rounded plan
 LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
 
@@ -269,6 +270,7 @@ def _offer_rounded(
     for share in ROUNDING_SHARES:
         if not budget.deterministic and budget.left() < REPAIR_SHARE * greedy_seconds:
             return
+        budget.spend(REPAIR_COST * data.num_projects)  # deterministic mode: its work, in seconds
         plan = rounded_plan(data, relaxation, share)
         if plan is not None:
             search.offer(plan)
