@@ -38,12 +38,13 @@ BOUND_SHARE = 0.3  # of the time limit for the cut rounds; the rest improves the
 MIN_ROUND_SHARE = 0.2  # of the time left: how long a round runs before new cuts may end it
 WHOLE_MODEL_ENTRIES = 1_500_000  # above this (size L and up) the whole-portfolio model takes
 # longer to build than it would have to search: neighbourhood search alone, on every core
-AFTERWARDS = 3.3  # the left shift (given 0.5x at most), staff assignment and explanations (~2.8x),
-# in multiples of the greedy's own time: measured at L and XL
+AFTERWARDS = 4.0  # the left shift (given 0.5x at most), staff assignment and explanations (~2.8x,
+# more when the plan takes more projects), in multiples of the greedy's own time: measured at L and XL
 LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
 COARSE_LP_SHARE = 0.3  # a coarse LP (size L and up) is worth more: its rounded plan beats LNS
 REPAIR_SHARE = 0.5  # of the greedy's time: what one rounded plan's repair needs, with a margin
-REPAIR_COST = 3e-3  # deterministic seconds per project for a repair (measured: 6 s at XL, 1 s at L)
+REPAIR_COST = 2e-5  # deterministic seconds per project and period for a repair (measured:
+# 0.1 s at M, 1 s at L, 6 s at XL)
 ROUNDING_SHARES = (0.9, 0.5, 0.1)  # how much of a project the LP takes for it to be in a rounded plan
 LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
 
@@ -270,7 +271,7 @@ def _offer_rounded(
     for share in ROUNDING_SHARES:
         if not budget.deterministic and budget.left() < REPAIR_SHARE * greedy_seconds:
             return
-        budget.spend(REPAIR_COST * data.num_projects)  # deterministic mode: its work, in seconds
+        budget.spend(REPAIR_COST * data.num_projects * data.num_periods)  # deterministic mode
         plan = rounded_plan(data, relaxation, share)
         if plan is not None:
             search.offer(plan)
