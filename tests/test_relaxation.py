@@ -7,7 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.generator import generate
 from benchmarks.milp import solve_milp
+from engine import parse_scenario
 from engine.problem import build
 from engine.validation import validate
 from solvers import relaxation
@@ -176,3 +178,14 @@ def test_above_max_entries_the_optimiser_is_guided_by_a_coarse_lp(example, monke
     assert solve_cpsat(data, time_limit=2, deterministic=True).starts == schedule.starts
     greedy = solve_greedy(data)
     assert schedule_objective(data, schedule.starts) >= schedule_objective(data, greedy.starts)
+
+
+def test_solves_limit_the_rounds_of_cuts():
+    """Deterministic mode bounds the LP by solves: one solve of S seed 1 is a looser bound than
+    the cuts separated to exactness, and still a bound."""
+    data = build(parse_scenario(generate("S", seed=1)))
+    one_solve = solve_relaxation(data, initial_sets(data), time_limit=20, solves=1)
+    exact = solve_relaxation(data, initial_sets(data), time_limit=20)
+    assert one_solve is not None and exact is not None and exact.exact and not one_solve.exact
+    assert one_solve.bound is not None and exact.bound is not None
+    assert one_solve.bound > exact.bound
