@@ -41,7 +41,7 @@ WHOLE_MODEL_ENTRIES = 1_500_000  # above this (size L and up) the whole-portfoli
 AFTERWARDS = 4.0  # the left shift (given 0.5x at most), staff assignment and explanations (~2.8x,
 # more when the plan takes more projects), in multiples of the greedy's own time: measured at L and XL
 LP_SHARE = 0.1  # of the time limit at most for the LP relaxation (a bound, and the first cuts)
-COARSE_LP_SHARE = 0.3  # a coarse LP (size L and up) is worth more: its rounded plan beats LNS
+COARSE_LP_SHARE = 0.5  # a coarse LP (size L and up) is worth more: its rounded plan is most of the gain
 REPAIR_SHARE = 0.5  # of the greedy's time: what one rounded plan's repair needs, with a margin
 REPAIR_COST = 2e-5  # deterministic seconds per project and period for a repair (measured:
 # 0.1 s at M, 1 s at L, 6 s at XL)
