@@ -197,7 +197,7 @@ def _step(
             seconds - used if deterministic else deadline - time.perf_counter(), seed, deterministic, workers
         )
         status = solver.solve(model)
-        used += solver.deterministic_time + (build_cost(model) if deterministic else 0.0)
+        used += solver.deterministic_time + build_cost(model)  # counts when deterministic
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, status == cp_model.INFEASIBLE, used
         chosen = {

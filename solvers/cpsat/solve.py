@@ -30,7 +30,7 @@ from solvers.cpsat.lns import Cuts, build_cost, improve
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import repair, schedule_objective, solve_greedy
 from solvers.portfolio import Portfolio, Schedule
-from solvers.relaxation import MAX_ENTRIES, Relaxation, demand_entries, solve_relaxation
+from solvers.relaxation import Relaxation, demand_entries, lp_stride, solve_relaxation
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, float]], None]
@@ -213,7 +213,7 @@ class _Rounds:
                 status = solver.solve(pm.model, found)
             finally:
                 done.set()
-            budget.spend(solver.deterministic_time + (build_cost(pm.model) if self.deterministic else 0.0))
+            budget.spend(solver.deterministic_time + build_cost(pm.model))
             if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio
                 return "infeasible"
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -259,8 +259,9 @@ def _relax(data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministi
         return solve_relaxation(
             data, sets, time_limit=30 * budget.limit, iterations=LP_ITERATIONS, solves=solves
         )
-    share = LP_SHARE if demand_entries(data) <= MAX_ENTRIES else COARSE_LP_SHARE
-    return solve_relaxation(data, sets, time_limit=min(share * budget.limit, budget.left()))
+    stride = lp_stride(data)
+    share = LP_SHARE if stride == 1 else COARSE_LP_SHARE
+    return solve_relaxation(data, sets, time_limit=min(share * budget.limit, budget.left()), stride=stride)
 
 
 def _offer_rounded(
@@ -271,7 +272,7 @@ def _offer_rounded(
     for share in ROUNDING_SHARES:
         if not budget.deterministic and budget.left() < REPAIR_SHARE * greedy_seconds:
             return
-        budget.spend(REPAIR_COST * data.num_projects * data.num_periods)  # deterministic mode
+        budget.spend(REPAIR_COST * data.num_projects * data.num_periods)  # counts when deterministic
         plan = rounded_plan(data, relaxation, share)
         if plan is not None:
             search.offer(plan)
