@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +16,15 @@ from engine.problem import build
 from engine.validation import validate
 from solvers import relaxation
 from solvers.cpsat.hall import initial_sets
-from solvers.cpsat.solve import ROUNDING_SHARES, rounded_plan, solve_cpsat
+from solvers.cpsat.solve import (
+    REPAIR_COST,
+    ROUNDING_SHARES,
+    _Budget,
+    _offer_rounded,
+    _Search,
+    rounded_plan,
+    solve_cpsat,
+)
 from solvers.greedy import schedule_objective, solve_greedy
 from solvers.relaxation import _Lp, demand_entries, likeliest_starts, solve_relaxation
 from tests.conftest import tiny
@@ -189,3 +199,31 @@ def test_solves_limit_the_rounds_of_cuts():
     assert one_solve is not None and exact is not None and exact.exact and not one_solve.exact
     assert one_solve.bound is not None and exact.bound is not None
     assert one_solve.bound > exact.bound
+
+
+def test_the_best_rounded_plan_is_offered_and_its_repairs_are_charged(example):
+    """The optimiser offers every rounded plan: the best becomes the incumbent. In
+    deterministic mode each repair is charged and the clock never skips one; on the clock
+    a repair that would not fit in the time left is skipped."""
+    scenario, _ = validate(example)
+    assert scenario is not None
+    data = build(scenario)
+    lp = relax(data)
+    assert lp is not None
+    plans = [p for p in (rounded_plan(data, lp, share) for share in ROUNDING_SHARES) if p is not None]
+    assert plans
+    best = max(schedule_objective(data, p) for p in plans)
+    slow_repairs = 1e9  # greedy seconds: on the clock, no repair would fit
+
+    search, budget = _Search(data, None, time.perf_counter()), _Budget(10, deterministic=True)
+    _offer_rounded(data, search, lp, budget, slow_repairs)
+    assert search.best is not None and search.best_value == pytest.approx(best)
+    assert budget.used == pytest.approx(
+        len(ROUNDING_SHARES) * REPAIR_COST * data.num_projects * data.num_periods
+    )
+
+    on_the_clock = _Search(data, None, time.perf_counter())
+    _offer_rounded(data, on_the_clock, lp, _Budget(10, deterministic=False), slow_repairs)
+    assert on_the_clock.best is None
+    _offer_rounded(data, on_the_clock, lp, _Budget(10, deterministic=False), 0.0)
+    assert on_the_clock.best_value == pytest.approx(best)
