@@ -91,3 +91,42 @@ def _day(offset: int) -> str:
     import datetime as dt
 
     return (dt.date(2027, 4, 5) + dt.timedelta(days=offset)).isoformat()
+
+
+@st.composite
+def schedules_to_make(draw: st.DrawFn, *, max_projects: int = 6) -> dict[str, Any]:
+    """A makespan scenario where projects compete: one to three people (part-time, several
+    skills, leave), projects of one or two phases on one or two skills, dependencies with
+    lags, and a horizon just long enough to run them one after another."""
+    skills = SKILLS[: draw(st.integers(1, 2))]
+    projects = [draw(_work(j, skills)) for j in range(draw(st.integers(2, max_projects)))]
+    for j, project in enumerate(projects):
+        if j and draw(st.integers(0, 2)) == 0:
+            project["depends_on"] = [
+                {"project": f"p{draw(st.integers(0, j - 1))}", "lag": draw(st.integers(0, 1))}
+            ]
+    periods = sum(sum(p["periods"] for p in project["phases"]) + 1 for project in projects)
+    staff = [draw(_person(i, skills, periods)) for i in range(draw(st.integers(1, 3)))]
+    return {
+        "name": "schedule",
+        "calendar": {"start": "2027-04-05", "period": "week", "periods": periods, "fte_hours": 10},
+        "skills": [{"id": s} for s in skills],
+        "staff": staff,
+        "projects": projects,
+        "policy": {"objective": "makespan"},
+    }
+
+
+@st.composite
+def _work(draw: st.DrawFn, j: int, skills: list[str]) -> dict[str, Any]:
+    phases = [
+        {
+            "periods": draw(st.integers(1, 3)),
+            "demand": [
+                {"skill": s, "hours": draw(st.integers(2, 10)), "min_level": draw(st.sampled_from([1, 1, 2]))}
+                for s in draw(st.lists(st.sampled_from(skills), min_size=1, max_size=2, unique=True))
+            ],
+        }
+        for _ in range(draw(st.integers(1, 2)))
+    ]
+    return {"id": f"p{j}", "phases": phases}

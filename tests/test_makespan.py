@@ -13,11 +13,11 @@ from solvers.cpsat import makespan
 from solvers.cpsat.makespan import components, solve_makespan, suits
 from solvers.cpsat.precedence import interchangeable, symmetric_order
 from solvers.cpsat.solve import _Budget, _Search
-from solvers.greedy import schedule_objective
+from solvers.greedy import schedule_objective, solve_greedy
 from tests import oracle
 from tests.conftest import tiny
 from tests.strategies import scenarios
-from tests.test_cpsat import brute_force_optimum, small_enough
+from tests.test_cpsat import brute_force_optimum, feasible, small_enough
 
 FAST = {"time_limit": 5, "deterministic": True}
 J30 = Path("/work/shared/bench/psplib/j30")
@@ -195,3 +195,30 @@ def test_deterministic_mode_gives_the_same_plan():
     )
     first = solve(raw, seed=3, **FAST).model_dump(exclude={"solve_seconds"})
     assert first == solve(raw, seed=3, **FAST).model_dump(exclude={"solve_seconds"})
+
+
+def hard_60_jobs():
+    """A 60-job PSPLIB-like instance of a tightly constrained set (resource strength 0.2)."""
+    from benchmarks.progen import generate_instance, to_text
+    from engine.psplib import parse_psplib, to_scenario
+
+    return build(parse_scenario(to_scenario(parse_psplib(to_text(generate_instance(60, 13, 1))))))
+
+
+def test_the_genetic_search_shortens_the_greedy_plan_exactly():
+    data = hard_60_jobs()
+    greedy = solve_greedy(data)
+    search = _Search(data, None, 0.0)
+    search.offer(greedy.starts)
+    rounds = makespan._Rounds(data, search, makespan.segments(data), seed=0, gap=0.0, workers=1)
+    rounds.evolve(_Budget(0.5, deterministic=True))
+    assert search.best is not None and search.best_value > schedule_objective(data, greedy.starts)
+    assert feasible(data, search.best)
+
+
+def test_above_genetic_from_the_plan_stays_repeatable_and_exact():
+    data = hard_60_jobs()
+    assert data.num_projects >= makespan.GENETIC_FROM
+    first = solve_makespan(data, time_limit=0.5, deterministic=True)
+    assert first.starts == solve_makespan(data, time_limit=0.5, deterministic=True).starts
+    assert feasible(data, first.starts)

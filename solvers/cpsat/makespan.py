@@ -33,6 +33,7 @@ from solvers.cpsat.delays import END, START, Delays, least_delays, spans
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.objective import Objective
 from solvers.cpsat.precedence import CriticalPaths, interchangeable, symmetric_order
+from solvers.cpsat.serial import SerialSchedules, evolve
 from solvers.cpsat.solve import Progress, _Budget, _finish, _infeasible, _Search, _solver
 from solvers.greedy import solve_greedy
 from solvers.portfolio import Schedule
@@ -42,7 +43,10 @@ MIN_ROUND_SHARE = 0.05  # of the time left: how long a round runs before new cut
 BUDGET_TOL = 1e-9
 MAX_PIECES_FOR_CLIQUES = 600  # the clash matrix is pieces x pieces
 PROBE_SHARE = 0.1  # of the time limit: most schedules are proven in this, without delays
-DELAY_SHARE = 0.3  # of the time left after the probe: for the least delays (delays.py)
+GENETIC_SHARE = 0.3  # of the time left after the probe: for the genetic search (serial.py)
+GENETIC_FROM = 50  # projects: below, CP-SAT finds the best plans itself (PSPLIB j30: all 480) and
+# the search would only take time from the proofs
+DELAY_SHARE = 0.3  # of the time left after that: for the least delays (delays.py)
 
 
 def suits(data: ProblemData) -> bool:
@@ -262,6 +266,8 @@ def solve_makespan(
     rounds = _Rounds(data, search, segments(data), seed, gap, workers)
     outcome = rounds.run(_Budget(PROBE_SHARE * budget.limit, deterministic, within=budget))
     if outcome == "stopped" and budget.left() > 0.01:
+        if data.num_projects >= GENETIC_FROM:
+            rounds.evolve(_Budget(GENETIC_SHARE * budget.left(), deterministic, within=budget))
         rounds.learn_delays(_Budget(DELAY_SHARE * budget.left(), deterministic, within=budget))
         outcome = rounds.run(budget)
     if outcome == "infeasible":
@@ -286,6 +292,21 @@ class _Rounds:
         self.check = FlowCheck(data)
         self.sets = {part for s in initial_sets(data) for part in components(data, s)}
         self.delays: Delays = {}
+
+    def evolve(self, clock: _Budget) -> None:
+        """Shorter plans from the genetic search over serial schedules (``serial.py``)."""
+
+        def offer(start: list[int]) -> bool:
+            starts = dict(enumerate(start))
+            if self.check.violations(starts):
+                return False
+            self.search.offer(starts)
+            return True
+
+        best = self.search.best
+        first = None if best is None else [best[j] for j in range(self.data.num_projects)]
+        evolve(SerialSchedules(self.data, self.sets), self.seed, clock.left, clock.spend, offer, first)
+        log.info("makespan: genetic search found %s", self.search.best_value)
 
     def learn_delays(self, clock: _Budget) -> None:
         """Least delays between ordered projects, for the rounds that follow."""

@@ -1,0 +1,316 @@
+"""Short makespan plans fast: serial schedule generation, double justification and a
+genetic search over activity lists, the standard primal heuristics for resource-constrained
+project scheduling (Hartmann 1998; Valls, Ballestin & Quintanilla 2005).
+
+CP-SAT proves most PSPLIB-like schedules in a second, but on tightly constrained ones
+(120 jobs, resource strength 0.1 to 0.2) its plans improve slowly from the greedy one. A
+few thousand schedules of this search start it from a far shorter plan, which also caps
+the makespan variable and so tightens the model (BENCHMARKS.md, "PSPLIB").
+
+* An **activity list** orders the projects so that each comes after its predecessors.
+* **Serial generation** starts each project in that order at the first period its
+  predecessors (with lags), its window and the capacity left allow. Capacity is the
+  cumulative relaxation over the Hall sets of the makespan model; a plan is offered only
+  when max-flow finds it exact, as every plan is.
+* **Double justification**: every project as late as possible (in order of decreasing
+  finish), then as early as possible (in order of those late starts). Never longer,
+  often shorter.
+* **The genetic search**: two-point crossover of two lists (it keeps the predecessors
+  first), adjacent swaps as mutation, each child justified and its start order written
+  back into its list, and the shortest plans survive.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.problem import ProblemData
+from solvers.cpsat.hall import ClassSet
+from solvers.cpsat.precedence import CriticalPaths, topological
+
+POPULATION = 30
+STALL = 20  # generations without a shorter plan before the search stops (it has converged)
+GIVE_UP = 5  # generations that must find a plan shorter than the one known, or the search stops
+MUTATION = 0.05  # the chance of swapping each project with the next in a child's list
+NOISE = 0.5  # spread of the random priorities of the first lists, relative to the longest path
+SCHEDULE_COST = 2e-5  # deterministic seconds per project for one generated schedule (measured)
+
+Starts = list[int]
+_Piece = tuple[int, int, list[tuple[int, int]]]  # offset, length, (set, demand) for each set used
+
+
+@dataclass(frozen=True)
+class _Direction:
+    """The scheduling problem in one direction of time: capacity per set and period, and per
+    project its pieces (runs of periods with the same demand), window and predecessors."""
+
+    capacity: list[list[int]]  # [set][period]
+    pieces: list[list[_Piece]]
+    predecessors: list[list[tuple[int, int]]]
+    earliest: list[int]
+    latest: list[int]
+    length: list[int]
+
+
+class SerialSchedules:
+    """Schedules for one portfolio against the cumulatives over ``sets``."""
+
+    def __init__(self, data: ProblemData, sets: set[ClassSet]):
+        columns = [sorted(s) for s in sorted(sets, key=sorted)]
+        serving = np.array([data.group_eligible[:, c].any(axis=1) for c in columns])
+        capacity = serving.astype(np.int64) @ data.group_capacity.astype(np.int64)
+        need = [
+            np.array([data.dense_demand(j)[:, c].sum(axis=1) for c in columns])
+            for j in range(data.num_projects)
+        ]
+        self.n = data.num_projects
+        self.length = [int(x) for x in data.length]
+        self.forward = _Direction(
+            capacity.tolist(),
+            [_pieces(n) for n in need],
+            data.predecessors,
+            data.earliest.tolist(),
+            data.latest.tolist(),
+            self.length,
+        )
+        self.mirrored = [_pieces(n[:, ::-1]) for n in need]
+        self.successors: list[list[tuple[int, int]]] = [[] for _ in range(self.n)]
+        for j, preds in enumerate(data.predecessors):
+            for pred, lag in preds:
+                self.successors[pred].append((j, lag))
+        self.rank = [0] * self.n  # position in a topological order: ties go predecessors first
+        for position, j in enumerate(topological(data)):
+            self.rank[j] = position
+        self.direct = {(pred, j) for j, preds in enumerate(data.predecessors) for pred, _ in preds}
+        self.paths = CriticalPaths(data)
+
+    def generate(self, order: list[int], direction: _Direction | None = None) -> Starts | None:
+        """Each project in ``order`` at its first fitting start; None if one cannot start."""
+        d = direction or self.forward
+        free = [row[:] for row in d.capacity]
+        periods = len(free[0]) if free else 0
+        start = [0] * self.n
+        length = d.length
+        for j in order:
+            lo = d.earliest[j]
+            for pred, lag in d.predecessors[j]:
+                lo = max(lo, start[pred] + length[pred] + lag)
+            s = _first_fit(free, d.pieces[j], lo, min(d.latest[j], periods - length[j]))
+            if s is None:
+                return None
+            for offset, n, needs in d.pieces[j]:
+                for r, q in needs:
+                    row = free[r]
+                    for t in range(s + offset, s + offset + n):
+                        row[t] -= q
+            start[j] = s
+        return start
+
+    def justify(self, start: Starts) -> Starts:
+        """Double justification: right (as late as possible within the makespan), then left."""
+        length, rank = self.length, self.rank
+        end = self.makespan(start)
+        right_order = sorted(range(self.n), key=lambda j: (-(start[j] + length[j]), -rank[j]))
+        mirrored = self.generate(right_order, self._backward(end))
+        if mirrored is None:
+            return start
+        right = [end - mirrored[j] - length[j] for j in range(self.n)]
+        left = self.generate(sorted(range(self.n), key=lambda j: (right[j], rank[j])))
+        return start if left is None or self.makespan(left) > end else left
+
+    def _backward(self, end: int) -> _Direction:
+        """The problem mirrored in time about ``end``: successors become predecessors."""
+        f, length = self.forward, self.length
+        return _Direction(
+            [row[:end][::-1] for row in f.capacity],
+            self.mirrored,
+            self.successors,
+            [max(end - last - n, 0) for last, n in zip(f.latest, length, strict=True)],
+            [end - first - n for first, n in zip(f.earliest, length, strict=True)],
+            length,
+        )
+
+    def makespan(self, start: Starts) -> int:
+        return max((s + n for s, n in zip(start, self.forward.length, strict=True)), default=0)
+
+    def activity_list(self, priority: np.ndarray) -> list[int]:
+        """The projects in order of ``priority`` (smallest first) among those whose
+        predecessors are all listed."""
+        waiting = [len(p) for p in self.forward.predecessors]
+        ready = [(float(priority[j]), j) for j in range(self.n) if waiting[j] == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, j = heapq.heappop(ready)
+            order.append(j)
+            for succ, _ in self.successors[j]:
+                waiting[succ] -= 1
+                if waiting[succ] == 0:
+                    heapq.heappush(ready, (float(priority[succ]), succ))
+        return order
+
+    def crossover(self, mother: list[int], father: list[int], rng: np.random.Generator) -> list[int]:
+        """Mother's list up to q1, father's order for the next q2 - q1, then mother's."""
+        q1, q2 = sorted(int(q) for q in rng.integers(0, self.n + 1, size=2))
+        head = mother[:q1]
+        taken = set(head)
+        middle = [j for j in father if j not in taken][: q2 - q1]
+        taken.update(middle)
+        return head + middle + [j for j in mother if j not in taken]
+
+    def mutate(self, order: list[int], rng: np.random.Generator) -> None:
+        """Swap neighbours at random where neither is the other's direct predecessor
+        (neighbours in a valid list are ordered only by a direct arc)."""
+        for i in np.flatnonzero(rng.random(self.n - 1) < MUTATION):
+            a, b = order[i], order[i + 1]
+            if (a, b) not in self.direct:
+                order[i], order[i + 1] = b, a
+
+
+def _pieces(need: np.ndarray) -> list[_Piece]:
+    """(offset, length, (set, demand) pairs) of each run of periods with the same demand."""
+    found: list[_Piece] = []
+    first = 0
+    for t in range(1, need.shape[1] + 1):
+        if t == need.shape[1] or not np.array_equal(need[:, t], need[:, first]):
+            used = [(int(r), int(need[r, first])) for r in np.flatnonzero(need[:, first])]
+            if used:
+                found.append((first, t - first, used))
+            first = t
+    return found
+
+
+def _first_fit(free: list[list[int]], pieces: list[_Piece], lo: int, hi: int) -> int | None:
+    """The first start in lo..hi where every piece fits ``free`` in each of its periods.
+    Plain Python: a project touches a few sets for a few periods, too few for arrays."""
+    s = lo
+    while s <= hi:
+        clash = _last_clash(free, pieces, s)
+        if clash is None:
+            return s
+        s = clash + 1
+    return None
+
+
+def _last_clash(free: list[list[int]], pieces: list[_Piece], s: int) -> int | None:
+    """The latest start that certainly does not fit, given that ``s`` does not (a start up
+    to it keeps a piece over the period where ``s`` finds capacity short); None if s fits."""
+    worst = None
+    for offset, n, needs in pieces:
+        first = s + offset
+        for r, q in needs:
+            row = free[r]
+            for t in range(first + n - 1, first - 1, -1):
+                if row[t] < q:
+                    if worst is None or t - offset > worst:
+                        worst = t - offset
+                    break
+    return worst
+
+
+def evolve(
+    schedules: SerialSchedules,
+    seed: int,
+    time_left: Callable[[], float],
+    spend: Callable[[float], None],
+    offer: Callable[[Starts], bool],
+    first: Starts | None = None,
+) -> None:
+    """The genetic search until ``time_left`` runs out. ``offer`` gets each plan shorter than
+    any before (and than ``first``) and says whether it was exact (else the search keeps
+    looking)."""
+    _Genetic(schedules, seed, spend, offer).run(time_left, first)
+
+
+@dataclass(frozen=True)
+class _Member:
+    makespan: int
+    order: list[int]  # the activity list: the justified plan's projects by start
+    starts: tuple[int, ...]
+
+
+class _Genetic:
+    """A population of distinct plans: crossover and mutation make children, the shortest
+    survive. Measured on 120-job stand-ins: renewing the population once it has converged
+    found no shorter plans in 60 s than stopping there (and leaving the time to CP-SAT)."""
+
+    def __init__(
+        self,
+        schedules: SerialSchedules,
+        seed: int,
+        spend: Callable[[float], None],
+        offer: Callable[[Starts], bool],
+    ):
+        self.schedules, self.spend, self.offer = schedules, spend, offer
+        self.rng = np.random.default_rng(seed)
+        self.best = np.iinfo(np.int64).max
+        self.tail = np.array(schedules.paths.tail, dtype=float)
+
+    def run(self, time_left: Callable[[], float], first: Starts | None) -> None:
+        """Generations until the time is up or STALL generations find nothing shorter; or
+        GIVE_UP, if none has beaten the plan known (``first``, which offers must beat)."""
+        s = self.schedules
+        lists = [s.activity_list(-self.tail)]  # longest path to the end first
+        if first is not None:
+            lists.append(self.by_start(first))
+            self.best = s.makespan(first)
+        known = self.best
+        population = self.first_population(lists, time_left)
+        generation, stalled, best = 0, 0, self.best
+        while len(population) >= 2 and time_left() > 0 and stalled < STALL:
+            population = self.survivors(population + self.children(population))
+            generation += 1
+            stalled = 0 if self.best < best else stalled + 1
+            best = self.best
+            if generation >= GIVE_UP and best >= known:
+                return
+
+    def first_population(self, lists: list[list[int]], time_left: Callable[[], float]) -> list[_Member]:
+        """``lists``, then lists by longest path to the end with random noise."""
+        s, population = self.schedules, list[_Member]()
+        for _ in range(3 * POPULATION):  # a few lists may not fit the windows
+            if len(population) >= POPULATION or time_left() <= 0:
+                break
+            noisy = -self.tail * (1 + NOISE * self.rng.random(s.n))
+            member = self.decode(lists.pop() if lists else s.activity_list(noisy))
+            if member is not None:
+                population = self.survivors([*population, member])
+        return population
+
+    def children(self, population: list[_Member]) -> list[_Member]:
+        s, found = self.schedules, []
+        for _ in range(POPULATION // 2):
+            i, k = self.rng.choice(len(population), size=2, replace=False)
+            for mother, father in ((population[i], population[k]), (population[k], population[i])):
+                child = s.crossover(mother.order, father.order, self.rng)
+                s.mutate(child, self.rng)
+                member = self.decode(child)
+                if member is not None:
+                    found.append(member)
+        return found
+
+    def decode(self, order: list[int]) -> _Member | None:
+        """The list's serial schedule, justified; offered when shorter than any before."""
+        s = self.schedules
+        self.spend(3 * SCHEDULE_COST * s.n)  # the schedule and its two justifications
+        start = s.generate(order)
+        if start is None:
+            return None
+        start = s.justify(start)
+        span = s.makespan(start)
+        if span < self.best and self.offer(start):
+            self.best = span
+        return _Member(span, self.by_start(start), tuple(start))
+
+    def by_start(self, start: Starts) -> list[int]:
+        return sorted(range(self.schedules.n), key=lambda j: (start[j], self.schedules.rank[j]))
+
+    @staticmethod
+    def survivors(members: list[_Member]) -> list[_Member]:
+        """The POPULATION shortest distinct plans."""
+        distinct = {m.starts: m for m in sorted(members, key=lambda m: m.makespan, reverse=True)}
+        return sorted(distinct.values(), key=lambda m: m.makespan)[:POPULATION]
