@@ -97,7 +97,8 @@ def _day(offset: int) -> str:
 def schedules_to_make(draw: st.DrawFn, *, max_projects: int = 6) -> dict[str, Any]:
     """A makespan scenario where projects compete: one to three people (part-time, several
     skills, leave), projects of one or two phases on one or two skills, dependencies with
-    lags, and a horizon just long enough to run them one after another."""
+    lags, some windows and fixed starts, and a horizon just long enough to run them one
+    after another."""
     skills = SKILLS[: draw(st.integers(1, 2))]
     projects = [draw(_work(j, skills)) for j in range(draw(st.integers(2, max_projects)))]
     for j, project in enumerate(projects):
@@ -106,6 +107,15 @@ def schedules_to_make(draw: st.DrawFn, *, max_projects: int = 6) -> dict[str, An
                 {"project": f"p{draw(st.integers(0, j - 1))}", "lag": draw(st.integers(0, 1))}
             ]
     periods = sum(sum(p["periods"] for p in project["phases"]) + 1 for project in projects)
+    for project in projects:  # now and then a window or a fixed start
+        length = sum(p["periods"] for p in project["phases"])
+        kind = draw(st.integers(0, 5))
+        if kind == 1:
+            project["earliest_start"] = draw(st.integers(0, periods // 2))
+        elif kind == 2:
+            project["latest_finish"] = draw(st.integers(length - 1, periods - 1))
+        elif kind == 3:
+            project["start"] = draw(st.integers(0, periods - length))
     staff = [draw(_person(i, skills, periods)) for i in range(draw(st.integers(1, 3)))]
     return {
         "name": "schedule",

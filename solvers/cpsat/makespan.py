@@ -188,7 +188,7 @@ class MakespanModel:
         """Work that can never run at the same time (too much demand together, or one must
         follow the other) as no-overlap constraints: their disjunctive reasoning (edge
         finding) proves far better bounds than the cumulatives alone."""
-        if len(self.pieces) > MAX_PIECES_FOR_CLIQUES:
+        if not self.pieces or len(self.pieces) > MAX_PIECES_FOR_CLIQUES:
             return
         for clique in exclusive_cliques(self.data, self.pieces, hall_sets, self.paths):
             self.model.add_no_overlap([self.intervals[k] for k in clique])
@@ -207,6 +207,17 @@ class MakespanModel:
 
     def starts_in(self, solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback) -> dict[int, int]:
         return {j: int(solver.value(s)) for j, s in enumerate(self.starts)}
+
+
+def keeps_windows_and_order(data: ProblemData, starts: dict[int, int]) -> bool:
+    """Every start within its window and the horizon, and after each predecessor's finish
+    plus lag: checked again for plans from outside CP-SAT's model (``serial.py``)."""
+    for j, s in starts.items():
+        if not data.earliest[j] <= s <= data.latest[j] or s + data.length[j] > data.num_periods:
+            return False
+        if any(s < starts[p] + data.length[p] + lag for p, lag in data.predecessors[j]):
+            return False
+    return True
 
 
 def exclusive_cliques(
@@ -298,7 +309,9 @@ class _Rounds:
 
         def offer(start: list[int]) -> bool:
             starts = dict(enumerate(start))
-            if self.check.violations(starts):
+            broken = self.check.violations(starts)
+            self.sets |= {part for s in broken for part in components(self.data, s)}  # for the rounds
+            if broken or not keeps_windows_and_order(self.data, starts):
                 return False
             self.search.offer(starts)
             return True

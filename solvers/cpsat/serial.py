@@ -11,8 +11,9 @@ also caps the makespan variable: 1.3% shorter plans in 60 s on ten such 120-job 
 * An **activity list** orders the projects so that each comes after its predecessors.
 * **Serial generation** starts each project in that order at the first period its
   predecessors (with lags), its window and the capacity left allow. Capacity is the
-  cumulative relaxation over the Hall sets of the makespan model; a plan is offered only
-  when max-flow finds it exact, as every plan is.
+  cumulative relaxation over the Hall sets of the makespan model, so a plan may still break
+  capacity for multi-skilled staff: the caller's ``offer`` checks it (makespan.py: by
+  max-flow, with the windows and dependencies again) and a plan it refuses is dropped.
 * **Double justification**: every project as late as possible (in order of decreasing
   finish), then as early as possible (in order of those late starts). Never longer,
   often shorter.
@@ -54,7 +55,7 @@ class _Direction:
     predecessors: list[list[tuple[int, int]]]
     earliest: list[int]
     latest: list[int]
-    length: list[int]
+    periods: int
 
 
 class SerialSchedules:
@@ -63,9 +64,13 @@ class SerialSchedules:
     def __init__(self, data: ProblemData, sets: set[ClassSet]):
         columns = [sorted(s) for s in sorted(sets, key=sorted)]
         serving = np.array([data.group_eligible[:, c].any(axis=1) for c in columns])
-        capacity = serving.astype(np.int64) @ data.group_capacity.astype(np.int64)
-        need = [
-            np.array([data.dense_demand(j)[:, c].sum(axis=1) for c in columns])
+        capacity = serving.reshape(len(columns), data.num_groups).astype(
+            np.int64
+        ) @ data.group_capacity.astype(np.int64)
+        need = [  # (sets, length) per project, even with no sets
+            np.array([data.dense_demand(j)[:, c].sum(axis=1) for c in columns]).reshape(
+                len(columns), int(data.length[j])
+            )
             for j in range(data.num_projects)
         ]
         self.n = data.num_projects
@@ -76,7 +81,7 @@ class SerialSchedules:
             data.predecessors,
             data.earliest.tolist(),
             data.latest.tolist(),
-            self.length,
+            data.num_periods,
         )
         self.mirrored = [_pieces(n[:, ::-1]) for n in need]
         self.successors: list[list[tuple[int, int]]] = [[] for _ in range(self.n)]
@@ -93,14 +98,13 @@ class SerialSchedules:
         """Each project in ``order`` at its first fitting start; None if one cannot start."""
         d = direction or self.forward
         free = [row[:] for row in d.capacity]
-        periods = len(free[0]) if free else 0
         start = [0] * self.n
-        length = d.length
+        length = self.length
         for j in order:
             lo = d.earliest[j]
             for pred, lag in d.predecessors[j]:
                 lo = max(lo, start[pred] + length[pred] + lag)
-            s = _first_fit(free, d.pieces[j], lo, min(d.latest[j], periods - length[j]))
+            s = _first_fit(free, d.pieces[j], lo, min(d.latest[j], d.periods - length[j]))
             if s is None:
                 return None
             for offset, n, needs in d.pieces[j]:
@@ -132,11 +136,11 @@ class SerialSchedules:
             self.successors,
             [max(end - last - n, 0) for last, n in zip(f.latest, length, strict=True)],
             [end - first - n for first, n in zip(f.earliest, length, strict=True)],
-            length,
+            end,
         )
 
     def makespan(self, start: Starts) -> int:
-        return max((s + n for s, n in zip(start, self.forward.length, strict=True)), default=0)
+        return max((s + n for s, n in zip(start, self.length, strict=True)), default=0)
 
     def activity_list(self, priority: np.ndarray) -> list[int]:
         """The projects in order of ``priority`` (smallest first) among those whose
@@ -257,17 +261,17 @@ class _Genetic:
         s = self.schedules
         lists = [s.activity_list(-self.tail)]  # longest path to the end first
         if first is not None:
-            lists.append(self.by_start(first))
+            lists.insert(0, self.by_start(first))
             self.best = s.makespan(first)
-        known = self.best
+        to_beat = self.best
         population = self.first_population(lists, time_left)
-        generation, stalled, best = 0, 0, self.best
+        generation, stalled = 0, 0
         while len(population) >= 2 and time_left() > 0 and stalled < STALL:
-            population = self.survivors(population + self.children(population))
+            before = self.best
+            population = self.survivors(population + self.children(population, time_left))
             generation += 1
-            stalled = 0 if self.best < best else stalled + 1
-            best = self.best
-            if generation >= GIVE_UP and best >= known:
+            stalled = 0 if self.best < before else stalled + 1
+            if generation >= GIVE_UP and self.best >= to_beat:
                 return
 
     def first_population(self, lists: list[list[int]], time_left: Callable[[], float]) -> list[_Member]:
@@ -277,14 +281,16 @@ class _Genetic:
             if len(population) >= POPULATION or time_left() <= 0:
                 break
             noisy = -self.tail * (1 + NOISE * self.rng.random(s.n))
-            member = self.decode(lists.pop() if lists else s.activity_list(noisy))
+            member = self.decode(lists.pop(0) if lists else s.activity_list(noisy))
             if member is not None:
                 population = self.survivors([*population, member])
         return population
 
-    def children(self, population: list[_Member]) -> list[_Member]:
+    def children(self, population: list[_Member], time_left: Callable[[], float]) -> list[_Member]:
         s, found = self.schedules, []
         for _ in range(POPULATION // 2):
+            if time_left() <= 0:
+                break
             i, k = self.rng.choice(len(population), size=2, replace=False)
             for mother, father in ((population[i], population[k]), (population[k], population[i])):
                 child = s.crossover(mother.order, father.order, self.rng)
@@ -295,7 +301,9 @@ class _Genetic:
         return found
 
     def decode(self, order: list[int]) -> _Member | None:
-        """The list's serial schedule, justified; offered when shorter than any before."""
+        """The list's serial schedule, justified, and offered when shorter than any before;
+        None if it does not fit or the offer is refused (it breaks capacity: shorter than
+        the exact plans, it would crowd them out)."""
         s = self.schedules
         self.spend(3 * SCHEDULE_COST * s.n)  # the schedule and its two justifications
         start = s.generate(order)
@@ -303,7 +311,9 @@ class _Genetic:
             return None
         start = s.justify(start)
         span = s.makespan(start)
-        if span < self.best and self.offer(start):
+        if span < self.best:
+            if not self.offer(start):
+                return None
             self.best = span
         return _Member(span, self.by_start(start), tuple(start))
 
@@ -313,5 +323,5 @@ class _Genetic:
     @staticmethod
     def survivors(members: list[_Member]) -> list[_Member]:
         """The POPULATION shortest distinct plans."""
-        distinct = {m.starts: m for m in sorted(members, key=lambda m: m.makespan, reverse=True)}
+        distinct = {m.starts: m for m in members}
         return sorted(distinct.values(), key=lambda m: m.makespan)[:POPULATION]
