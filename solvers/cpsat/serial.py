@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.problem import ProblemData
-from solvers.cpsat.hall import ClassSet
+from solvers.cpsat.hall import ClassSet, SetCapacity
 from solvers.cpsat.precedence import CriticalPaths, topological
 
 POPULATION = 30
@@ -62,28 +62,26 @@ class SerialSchedules:
     """Schedules for one portfolio against the cumulatives over ``sets``."""
 
     def __init__(self, data: ProblemData, sets: set[ClassSet]):
-        columns = [sorted(s) for s in sorted(sets, key=sorted)]
-        serving = np.array([data.group_eligible[:, c].any(axis=1) for c in columns])
-        capacity = serving.reshape(len(columns), data.num_groups).astype(
-            np.int64
-        ) @ data.group_capacity.astype(np.int64)
-        need = [  # (sets, length) per project, even with no sets
-            np.array([data.dense_demand(j)[:, c].sum(axis=1) for c in columns]).reshape(
-                len(columns), int(data.length[j])
-            )
-            for j in range(data.num_projects)
-        ]
+        order = sorted(sets, key=sorted)
+        member = np.zeros((len(data.classes), len(order)), dtype=np.int64)  # class in set
+        for r, classes in enumerate(order):
+            member[sorted(classes), r] = 1
+        capacity = SetCapacity(data).of(order).T if order else np.zeros((0, data.num_periods), np.int64)
         self.n = data.num_projects
         self.length = [int(x) for x in data.length]
+        pieces = [_pieces((data.dense_demand(j) @ member).T) for j in range(self.n)]
         self.forward = _Direction(
             capacity.tolist(),
-            [_pieces(n) for n in need],
+            pieces,
             data.predecessors,
             data.earliest.tolist(),
             data.latest.tolist(),
             data.num_periods,
         )
-        self.mirrored = [_pieces(n[:, ::-1]) for n in need]
+        self.mirrored = [  # the same pieces, from the project's end
+            [(size - offset - n, n, needs) for offset, n, needs in reversed(own)]
+            for own, size in zip(pieces, self.length, strict=True)
+        ]
         self.successors: list[list[tuple[int, int]]] = [[] for _ in range(self.n)]
         for j, preds in enumerate(data.predecessors):
             for pred, lag in preds:
