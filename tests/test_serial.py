@@ -69,7 +69,7 @@ def shortest(data) -> float | None:
 def topological_orders(schedules: SerialSchedules):
     for order in itertools.permutations(range(schedules.n)):
         position = {j: i for i, j in enumerate(order)}
-        if all(position[p] < position[j] for j in order for p, _ in schedules.forward.predecessors[j]):
+        if all(position[p] < position[j] for j in order for p, _ in schedules.predecessors[j]):
             yield list(order)
 
 
@@ -189,10 +189,12 @@ def test_the_genetic_search_offers_ever_shorter_plans_and_is_repeatable():
     assert run(seed=1) == offered
 
 
-def test_the_search_gives_up_when_it_cannot_beat_the_plan_known():
-    """Handed an optimal plan, it offers nothing and stops after GIVE_UP generations (of
-    POPULATION children each, after a first population: at most 3 x POPULATION lists, as
-    few distinct plans exist) rather than spend its whole share, which a proof could use."""
+def test_the_search_gives_up_when_it_cannot_beat_the_plan_known(monkeypatch):
+    """Handed an optimal plan, it offers nothing and stops after GIVE_UP generations rather
+    than spend its whole share, which a proof could use. With time to spare (none is spent
+    here) the population grows from POPULATION to MAX_POPULATION: at most three lists per
+    place in each (few distinct plans exist), then MAX_POPULATION children a generation."""
+    monkeypatch.setattr(serial, "MAX_POPULATION", 70)
     data = three_projects()
     schedules = SerialSchedules(data, initial_sets(data))
     offered, decoded = [], [0]
@@ -202,7 +204,7 @@ def test_the_search_gives_up_when_it_cannot_beat_the_plan_known():
 
     evolve(schedules, 0, lambda: 1e9, spend, lambda start: offered.append(start) or True, [3, 0, 3])
     assert offered == []
-    assert decoded[0] == 3 * serial.POPULATION + serial.GIVE_UP * serial.POPULATION
+    assert decoded[0] == 3 * serial.POPULATION + 3 * 70 + serial.GIVE_UP * 70
 
 
 def test_crossover_takes_the_mothers_head_the_fathers_order_then_the_mothers():
@@ -263,3 +265,34 @@ def test_the_genetic_search_beats_as_many_random_lists():
 
     evolve(schedules, 0, lambda: 400 - decoded[0], spend, offer)
     assert min(offers) < sampled
+
+
+def test_with_time_to_spare_the_population_grows_and_finds_shorter_plans(monkeypatch):
+    """The population is sized from the time left and the rate the first one was decoded at
+    (time here counts decodes): 20,000 of them afford about 130 plans, not 30, and on a
+    tightly constrained 60-job instance that larger population's best plan is shorter than
+    the one a population of 30 finds with the same 20,000 decodes."""
+    data = hard_60_jobs()
+
+    def best_plan(max_population):
+        monkeypatch.setattr(serial, "MAX_POPULATION", max_population)
+        schedules = SerialSchedules(data, initial_sets(data))
+        decoded, offers = [0], []
+
+        def spend(_seconds):
+            decoded[0] += 1
+
+        def offer(start):
+            offers.append(schedules.makespan(start))
+            return True
+
+        genetic = serial._Genetic(schedules, 0, spend, offer)
+        genetic.run(lambda: 20_000 - decoded[0], None)
+        return min(offers), genetic.size
+
+    most = serial.MAX_POPULATION
+    small, size_small = best_plan(serial.POPULATION)
+    grown, size_grown = best_plan(most)
+    assert size_small == serial.POPULATION
+    assert size_grown == (20_000 - serial.POPULATION) // serial.GENERATIONS
+    assert grown < small
