@@ -33,7 +33,6 @@ from solvers.cpsat.delays import END, START, Delays, least_delays, spans
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.objective import Objective
 from solvers.cpsat.precedence import CriticalPaths, interchangeable, symmetric_order
-from solvers.cpsat.serial import SerialSchedules, evolve
 from solvers.cpsat.solve import Progress, _Budget, _finish, _infeasible, _Search, _solver
 from solvers.greedy import solve_greedy
 from solvers.portfolio import Schedule
@@ -43,7 +42,7 @@ MIN_ROUND_SHARE = 0.05  # of the time left: how long a round runs before new cut
 BUDGET_TOL = 1e-9
 MAX_PIECES_FOR_CLIQUES = 600  # the clash matrix is pieces x pieces
 PROBE_SHARE = 0.1  # of the time limit: most schedules are proven in this, without delays
-GENETIC_SHARE = 0.3  # of the time left after the probe: for the genetic search (serial.py)
+GENETIC_SHARE = 0.5  # of the time left after the probe: for the genetic search (serial.py)
 GENETIC_FROM = 50  # projects: below, CP-SAT finds the best plans itself (PSPLIB j30: all 480) and
 # the search would only take time from the proofs
 DELAY_SHARE = 0.3  # of the time left after that: for the least delays (delays.py)
@@ -306,6 +305,7 @@ class _Rounds:
 
     def evolve(self, clock: _Budget) -> None:
         """Shorter plans from the genetic search over serial schedules (``serial.py``)."""
+        from solvers.cpsat.serial import SerialSchedules, evolve  # loads Numba: only when it runs
 
         def offer(start: list[int]) -> bool:
             starts = dict(enumerate(start))

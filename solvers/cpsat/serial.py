@@ -69,10 +69,6 @@ class SerialSchedules:
                 self.successors[pred].append((j, lag))
         self.rank = np.zeros(self.n, dtype=np.int64)  # position in a topological order
         self.rank[topological(data)] = np.arange(self.n)
-        self.direct = np.zeros((self.n, self.n), dtype=np.bool_)  # [a, b]: a is b's predecessor
-        for j, preds in enumerate(data.predecessors):
-            for pred, _ in preds:
-                self.direct[pred, j] = True
         self.paths = CriticalPaths(data)
         self._forward = (
             np.ascontiguousarray(capacity, dtype=np.int64),
@@ -85,12 +81,13 @@ class SerialSchedules:
         piece_ptr, offset, length_of = self._forward[1:4]
         project = np.repeat(np.arange(self.n), np.diff(piece_ptr))
         mirrored_offset = self.length[project] - offset - length_of  # from the project's end
-        self._justify_extra = (mirrored_offset, *_arc_arrays(self.successors), self.rank)
+        self._succ = _arc_arrays(self.successors)
+        self._justify_extra = (mirrored_offset, *self._succ, self.rank)
         self._load_kernels()
 
     def _load_kernels(self) -> None:
-        """Load the compiled kernels now (from Numba's cache, or compile them: 0.1-0.5 s),
-        so that the genetic search's first decodes measure the rate of decoding, not this."""
+        """Load the compiled kernels now (0.2 s from Numba's cache; about 4 s to compile
+        them, once), so that the genetic search's first decodes measure the rate of decoding."""
         order = np.argsort(self.rank)
         self.decode(order)
         self._mutate(sgs.crossover(order, order, 0, 0), np.random.default_rng(0))
@@ -140,7 +137,7 @@ class SerialSchedules:
 
     def crossover(self, mother: list[int], father: list[int], rng: np.random.Generator) -> list[int]:
         """Mother's list up to q1, father's order for the next q2 - q1, then mother's."""
-        return self._crossover(np.asarray(mother), np.asarray(father), rng).tolist()
+        return self._crossover(np.asarray(mother, np.int64), np.asarray(father, np.int64), rng).tolist()
 
     def _crossover(self, mother: np.ndarray, father: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         q1, q2 = sorted(int(q) for q in rng.integers(0, self.n + 1, size=2))
@@ -154,7 +151,7 @@ class SerialSchedules:
         order[:] = mutated.tolist()
 
     def _mutate(self, order: np.ndarray, rng: np.random.Generator) -> None:
-        sgs.mutate(order, rng.random(max(self.n - 1, 0)) < MUTATION, self.direct)
+        sgs.mutate(order, rng.random(max(self.n - 1, 0)) < MUTATION, *self._succ[:2])
 
 
 def _pieces(need: np.ndarray) -> list[_Piece]:
@@ -209,7 +206,7 @@ def evolve(
     """The genetic search until ``time_left`` runs out. ``offer`` gets each plan shorter than
     any before (and than ``first``) and says whether it was exact (else the search keeps
     looking)."""
-    _Genetic(schedules, seed, spend, offer).run(time_left, first)
+    _Genetic(schedules, seed, time_left, spend, offer).run(first)
 
 
 @dataclass(frozen=True)
@@ -229,17 +226,19 @@ class _Genetic:
         self,
         schedules: SerialSchedules,
         seed: int,
+        time_left: Callable[[], float],
         spend: Callable[[float], None],
         offer: Callable[[Starts], bool],
     ):
-        self.schedules, self.spend, self.offer = schedules, spend, offer
+        self.schedules, self.time_left, self.spend, self.offer = schedules, time_left, spend, offer
         self.rng = np.random.default_rng(seed)
         self.best = np.iinfo(np.int64).max
         self.tail = np.array(schedules.paths.tail, dtype=float)
         self.size = POPULATION
         self.decoded = 0
+        self.offering = 0.0  # time spent on offers (checks), not decoding
 
-    def run(self, time_left: Callable[[], float], first: Starts | None) -> None:
+    def run(self, first: Starts | None) -> None:
         """A first population of POPULATION, grown to what the time left affords, then
         generations until the time is up or STALL generations find nothing shorter; or
         GIVE_UP, if none has beaten the plan known (``first``, which offers must beat)."""
@@ -249,14 +248,15 @@ class _Genetic:
             lists.insert(0, s.by_start(first))
             self.best = s.makespan(first)
         to_beat = self.best
-        left = time_left()
-        population = self.first_population(lists, time_left)
-        self.size = self.affordable(left - time_left(), time_left())
-        population = self.first_population([], time_left, population)
+        left = self.time_left()
+        population = self.first_population(lists)
+        if len(population) == POPULATION:  # else few distinct plans exist: more would not help
+            self.size = self.affordable(left - self.time_left() - self.offering, self.time_left())
+            population = self.first_population([], population)
         generation, stalled = 0, 0
-        while len(population) >= 2 and time_left() > 0 and stalled < STALL:
+        while len(population) >= 2 and self.time_left() > 0 and stalled < STALL:
             before = self.best
-            population = self.survivors(population + self.children(population, time_left))
+            population = self.survivors(population + self.children(population))
             generation += 1
             stalled = 0 if self.best < before else stalled + 1
             if generation >= GIVE_UP and self.best >= to_beat:
@@ -267,28 +267,28 @@ class _Genetic:
         the first population was decoded: the larger, the shorter the plans it converges to
         (measured on 120-job stand-ins: 30, 100, 200, 400 and 800 found 2,123, 2,082, 2,053,
         2,044 and 2,042 in all in 15 s), but it must have time to converge."""
-        rate = self.decoded / spent if spent > 0 else math.inf
+        rate = self.decoded / spent if spent > 0 else math.inf  # lists per unit of time
         return int(min(max(rate * left / GENERATIONS, POPULATION), MAX_POPULATION))
 
     def first_population(
-        self, lists: list[np.ndarray], time_left: Callable[[], float], population: list[_Member] | None = None
+        self, lists: list[np.ndarray], population: list[_Member] | None = None
     ) -> list[_Member]:
         """``population`` filled up with ``lists``, then lists by longest path to the end
         with random noise."""
-        s, population = self.schedules, population or []
+        s, distinct = self.schedules, {m.key: m for m in population or []}
         for _ in range(3 * self.size):  # a few lists may not fit the windows
-            if len(population) >= self.size or time_left() <= 0:
+            if len(distinct) >= self.size or self.time_left() <= 0:
                 break
             noisy = -self.tail * (1 + NOISE * self.rng.random(s.n))
             member = self.decode(lists.pop(0) if lists else np.array(s.activity_list(noisy)))
             if member is not None:
-                population = self.survivors([*population, member])
-        return population
+                distinct.setdefault(member.key, member)
+        return self.survivors(list(distinct.values()))
 
-    def children(self, population: list[_Member], time_left: Callable[[], float]) -> list[_Member]:
+    def children(self, population: list[_Member]) -> list[_Member]:
         s, found = self.schedules, []
         for _ in range(self.size // 2):
-            if time_left() <= 0:
+            if self.time_left() <= 0:
                 break
             i, k = self.rng.choice(len(population), size=2, replace=False)
             for mother, father in ((population[i], population[k]), (population[k], population[i])):
@@ -311,7 +311,10 @@ class _Genetic:
             return None
         span = s.makespan(start)
         if span < self.best:
-            if not self.offer(start.tolist()):
+            before = self.time_left()
+            exact = self.offer(start.tolist())
+            self.offering += before - self.time_left()  # checked by max-flow: not decoding
+            if not exact:
                 return None
             self.best = span
         return _Member(span, s.by_start(start), start.tobytes())

@@ -1,8 +1,10 @@
 """Compiled kernels of serial schedule generation (``serial.py``): the genetic search decodes
 tens of thousands of activity lists, and in plain Python each 120-job schedule with its two
-justifications took 2.4 ms. Compiled with Numba (cached on disk after the first call) it
-takes about 1/50 of that, which lets the search run a larger population for longer in the
-same time (BENCHMARKS.md, "compiled serial schedules").
+justifications took 2.4 ms. Compiled with Numba it takes 0.17 ms, which lets the search
+run a larger population for longer in the same time (BENCHMARKS.md, "compiled serial
+schedules"). Compiling takes about 4 s, once: the code is cached on disk where Numba finds a
+writable place (the package's ``__pycache__``, else the user's cache), and compiled anew in
+each process where it finds none.
 
 Every array is int64. A *direction* is the problem in one direction of time:
 
@@ -16,18 +18,25 @@ Every array is int64. A *direction* is the problem in one direction of time:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numba
 import numpy as np
 
-# Numba's stubs type a compiled function as a Dispatcher whose __call__ takes no arguments.
-njit: Any = numba.njit
-
-NONE = -1
+NONE = -(1 << 62)  # no start: below any start a clash can name
 
 
-@njit(cache=True)
+def compiled(function: Callable[..., Any]) -> Any:
+    """``function`` compiled, cached on disk where possible (typed Any: Numba's stubs type a
+    compiled function as a Dispatcher whose __call__ takes no arguments)."""
+    try:
+        return numba.njit(cache=True)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available" (read-only install)
+        return numba.njit(function)
+
+
+@compiled
 def serial_schedule(
     order, capacity, piece_ptr, offset, length_of, need_ptr, need_set, need_qty,
     pred_ptr, pred, pred_lag, earliest, latest, length, start,
@@ -60,7 +69,7 @@ def serial_schedule(
     return True
 
 
-@njit(cache=True)
+@compiled
 def _last_clash(free, first_piece, last_piece, offset, length_of, need_ptr, need_set, need_qty, s):
     """The latest start that certainly does not fit, given that ``s`` does not (a start up to
     it keeps a piece over the period where ``s`` finds capacity short); NONE if ``s`` fits."""
@@ -76,7 +85,7 @@ def _last_clash(free, first_piece, last_piece, offset, length_of, need_ptr, need
     return worst
 
 
-@njit(cache=True)
+@compiled
 def justify(
     start, capacity, piece_ptr, offset, length_of, need_ptr, need_set, need_qty,
     pred_ptr, pred, pred_lag, earliest, latest, length,
@@ -108,7 +117,7 @@ def justify(
     return left
 
 
-@njit(cache=True)
+@compiled
 def crossover(mother, father, q1, q2):
     """Mother's list up to q1, father's order for the next q2 - q1, then mother's."""
     n = mother.shape[0]
@@ -133,10 +142,16 @@ def crossover(mother, father, q1, q2):
     return child
 
 
-@njit(cache=True)
-def mutate(order, swap, direct):
+@compiled
+def mutate(order, swap, succ_ptr, succ):
     """Swap neighbours i and i + 1 where ``swap[i]``, left to right, unless the first is the
-    second's direct predecessor."""
+    second's direct predecessor (``succ``: each project's successors in compressed rows)."""
     for i in range(order.shape[0] - 1):
-        if swap[i] and not direct[order[i], order[i + 1]]:
+        if swap[i] and not _follows(order[i + 1], order[i], succ_ptr, succ):
             order[i], order[i + 1] = order[i + 1], order[i]
+
+
+@compiled
+def _follows(b, a, succ_ptr, succ):
+    """Whether b is a direct successor of a."""
+    return (succ[succ_ptr[a] : succ_ptr[a + 1]] == b).any()
