@@ -70,19 +70,15 @@ class SerialSchedules:
         self.rank = np.zeros(self.n, dtype=np.int64)  # position in a topological order
         self.rank[topological(data)] = np.arange(self.n)
         self.paths = CriticalPaths(data)
-        self._forward = (
-            np.ascontiguousarray(capacity, dtype=np.int64),
-            *_piece_arrays(pieces),
-            *_arc_arrays(data.predecessors),
-            data.earliest.astype(np.int64),
-            data.latest.astype(np.int64),
-            self.length,
-        )
-        piece_ptr, offset, length_of = self._forward[1:4]
-        project = np.repeat(np.arange(self.n), np.diff(piece_ptr))
-        mirrored_offset = self.length[project] - offset - length_of  # from the project's end
-        self._succ = _arc_arrays(self.successors)
-        self._justify_extra = (mirrored_offset, *self._succ, self.rank)
+        self._capacity = np.ascontiguousarray(capacity, dtype=np.int64)
+        self._pieces = _piece_arrays(pieces)
+        owner = np.repeat(np.arange(self.n), np.diff(self._pieces.ptr))
+        mirrored_offset = self.length[owner] - self._pieces.offset - self._pieces.length  # from the end
+        self._mirrored = self._pieces._replace(offset=mirrored_offset)
+        self._predecessors = _arc_arrays(data.predecessors)
+        self._successors = _arc_arrays(self.successors)
+        self._earliest = data.earliest.astype(np.int64)
+        self._latest = data.latest.astype(np.int64)
         self._load_kernels()
 
     def _load_kernels(self) -> None:
@@ -95,20 +91,42 @@ class SerialSchedules:
     def generate(self, order: list[int]) -> Starts | None:
         """Each project in ``order`` at its first fitting start; None if one cannot start."""
         start = np.zeros(self.n, dtype=np.int64)
-        fits = sgs.serial_schedule(np.asarray(order, dtype=np.int64), *self._forward, start)
-        return start.tolist() if fits else None
+        return start.tolist() if self._generate(np.asarray(order, dtype=np.int64), start) else None
+
+    def _generate(self, order: np.ndarray, start: np.ndarray) -> bool:
+        return sgs.serial_schedule(
+            order,
+            self._capacity,
+            self._pieces,
+            self._predecessors,
+            self._earliest,
+            self._latest,
+            self.length,
+            start,
+        )
 
     def justify(self, start: Starts) -> Starts:
         """Double justification: right (as late as possible within the makespan), then left."""
         return self._justify(np.asarray(start, dtype=np.int64)).tolist()
 
     def _justify(self, start: np.ndarray) -> np.ndarray:
-        return sgs.justify(start, *self._forward, *self._justify_extra)
+        return sgs.justify(
+            start,
+            self._capacity,
+            self._pieces,
+            self._mirrored,
+            self._predecessors,
+            self._successors,
+            self._earliest,
+            self._latest,
+            self.length,
+            self.rank,
+        )
 
     def decode(self, order: np.ndarray) -> np.ndarray | None:
         """The list's serial schedule, justified; None if it does not fit."""
         start = np.zeros(self.n, dtype=np.int64)
-        if not sgs.serial_schedule(order, *self._forward, start):
+        if not self._generate(order, start):
             return None
         return self._justify(start)
 
@@ -151,7 +169,7 @@ class SerialSchedules:
         order[:] = mutated.tolist()
 
     def _mutate(self, order: np.ndarray, rng: np.random.Generator) -> None:
-        sgs.mutate(order, rng.random(max(self.n - 1, 0)) < MUTATION, *self._succ[:2])
+        sgs.mutate(order, rng.random(max(self.n - 1, 0)) < MUTATION, self._successors)
 
 
 def _pieces(need: np.ndarray) -> list[_Piece]:
@@ -167,11 +185,11 @@ def _pieces(need: np.ndarray) -> list[_Piece]:
     return found
 
 
-def _piece_arrays(pieces: list[list[_Piece]]) -> tuple[np.ndarray, ...]:
-    """The pieces in compressed rows (``sgs.py``): piece_ptr, offset, length, need_ptr, need_set, need_qty."""
+def _piece_arrays(pieces: list[list[_Piece]]) -> sgs.Pieces:
+    """Each project's pieces in compressed rows."""
     flat = [piece for own in pieces for piece in own]
     needs = [need for _, _, used in flat for need in used]
-    return (
+    return sgs.Pieces(
         _pointers([len(own) for own in pieces]),
         np.array([offset for offset, _, _ in flat], dtype=np.int64),
         np.array([n for _, n, _ in flat], dtype=np.int64),
@@ -181,10 +199,10 @@ def _piece_arrays(pieces: list[list[_Piece]]) -> tuple[np.ndarray, ...]:
     )
 
 
-def _arc_arrays(arcs: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each project's (other project, lag) arcs in compressed rows: pointers, others, lags."""
+def _arc_arrays(arcs: list[list[tuple[int, int]]]) -> sgs.Arcs:
+    """Each project's (other project, lag) arcs in compressed rows."""
     flat = [arc for own in arcs for arc in own]
-    return (
+    return sgs.Arcs(
         _pointers([len(own) for own in arcs]),
         np.array([other for other, _ in flat], dtype=np.int64),
         np.array([lag for _, lag in flat], dtype=np.int64),

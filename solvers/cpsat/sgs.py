@@ -6,25 +6,42 @@ schedules"). Compiling takes about 4 s, once: the code is cached on disk where N
 writable place (the package's ``__pycache__``, else the user's cache), and compiled anew in
 each process where it finds none.
 
-Every array is int64. A *direction* is the problem in one direction of time:
-
-* ``capacity[set, period]``: what each Hall set can take;
-* pieces in compressed rows: project j's pieces are ``piece_ptr[j]:piece_ptr[j + 1]``, each
-  with ``offset`` and ``length`` (periods from the project's start) and its needs
-  ``need_ptr[k]:need_ptr[k + 1]`` of ``need_qty`` units of set ``need_set``;
-* predecessors in compressed rows: ``pred_ptr``, ``pred`` and ``pred_lag``;
-* ``earliest`` and ``latest`` start of each project.
+Every array is int64: ``capacity[set, period]`` is what each Hall set can take; each project's
+``earliest`` and ``latest`` start and its ``length``; its pieces (``Pieces``) and its arcs to
+other projects (``Arcs``) in compressed rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 
 NONE = -(1 << 62)  # no start: below any start a clash can name
+
+
+class Pieces(NamedTuple):
+    """Runs of periods with the same demand: project j's are ``ptr[j]:ptr[j + 1]``, piece k
+    from ``offset[k]`` periods after the project's start (or, mirrored, before its end) for
+    ``length[k]`` periods, needing ``need_qty`` units of each set ``need_set`` in
+    ``need_ptr[k]:need_ptr[k + 1]``."""
+
+    ptr: np.ndarray
+    offset: np.ndarray
+    length: np.ndarray
+    need_ptr: np.ndarray
+    need_set: np.ndarray
+    need_qty: np.ndarray
+
+
+class Arcs(NamedTuple):
+    """Project j's arcs ``ptr[j]:ptr[j + 1]``: to ``other`` with a lag of ``lag`` periods."""
+
+    ptr: np.ndarray
+    other: np.ndarray
+    lag: np.ndarray
 
 
 def compiled(function: Callable[..., Any]) -> Any:
@@ -37,80 +54,70 @@ def compiled(function: Callable[..., Any]) -> Any:
 
 
 @compiled
-def serial_schedule(
-    order, capacity, piece_ptr, offset, length_of, need_ptr, need_set, need_qty,
-    pred_ptr, pred, pred_lag, earliest, latest, length, start,
-):  # fmt: skip
-    """Each project of ``order`` at its first start that its predecessors (with lags), its
-    window and the capacity left allow, written to ``start``; False if one cannot start."""
+def serial_schedule(order, capacity, pieces, before, earliest, latest, length, start):
+    """Each project of ``order`` at its first start that the projects ``before`` it (with
+    lags), its window and the capacity left allow, written to ``start``; False if one cannot
+    start."""
     free = capacity.copy()
     periods = capacity.shape[1]
     for i in range(order.shape[0]):
         j = order[i]
         lo = earliest[j]
-        for e in range(pred_ptr[j], pred_ptr[j + 1]):
-            lo = max(lo, start[pred[e]] + length[pred[e]] + pred_lag[e])
+        for e in range(before.ptr[j], before.ptr[j + 1]):
+            lo = max(lo, start[before.other[e]] + length[before.other[e]] + before.lag[e])
         hi = min(latest[j], periods - length[j])
         s = lo
         while s <= hi:
-            clash = _last_clash(free, piece_ptr[j], piece_ptr[j + 1], offset, length_of, need_ptr,
-                                need_set, need_qty, s)  # fmt: skip
+            clash = _last_clash(free, pieces, j, s)
             if clash == NONE:
                 break
             s = clash + 1
         if s > hi:
             return False
-        for k in range(piece_ptr[j], piece_ptr[j + 1]):
-            first = s + offset[k]
-            for e in range(need_ptr[k], need_ptr[k + 1]):
-                for t in range(first, first + length_of[k]):
-                    free[need_set[e], t] -= need_qty[e]
+        for k in range(pieces.ptr[j], pieces.ptr[j + 1]):
+            first = s + pieces.offset[k]
+            for e in range(pieces.need_ptr[k], pieces.need_ptr[k + 1]):
+                for t in range(first, first + pieces.length[k]):
+                    free[pieces.need_set[e], t] -= pieces.need_qty[e]
         start[j] = s
     return True
 
 
 @compiled
-def _last_clash(free, first_piece, last_piece, offset, length_of, need_ptr, need_set, need_qty, s):
-    """The latest start that certainly does not fit, given that ``s`` does not (a start up to
-    it keeps a piece over the period where ``s`` finds capacity short); NONE if ``s`` fits."""
+def _last_clash(free, pieces, j, s):
+    """The latest start of j that certainly does not fit, given that ``s`` does not (a start
+    up to it keeps a piece over the period where ``s`` finds capacity short); NONE if ``s``
+    fits."""
     worst = NONE
-    for k in range(first_piece, last_piece):
-        first = s + offset[k]
-        for e in range(need_ptr[k], need_ptr[k + 1]):
-            row, q = need_set[e], need_qty[e]
-            for t in range(first + length_of[k] - 1, first - 1, -1):
+    for k in range(pieces.ptr[j], pieces.ptr[j + 1]):
+        first = s + pieces.offset[k]
+        for e in range(pieces.need_ptr[k], pieces.need_ptr[k + 1]):
+            row, q = pieces.need_set[e], pieces.need_qty[e]
+            for t in range(first + pieces.length[k] - 1, first - 1, -1):
                 if free[row, t] < q:
-                    worst = max(worst, t - offset[k])
+                    worst = max(worst, t - pieces.offset[k])
                     break
     return worst
 
 
 @compiled
-def justify(
-    start, capacity, piece_ptr, offset, length_of, need_ptr, need_set, need_qty,
-    pred_ptr, pred, pred_lag, earliest, latest, length,
-    mirrored_offset, succ_ptr, succ, succ_lag, rank,
-):  # fmt: skip
+def justify(start, capacity, pieces, mirrored, predecessors, successors, earliest, latest, length, rank):
     """Double justification: every project as late as possible within the makespan (by
     decreasing finish), then as early as possible (by those late starts). Never longer: the
-    plan itself when a pass fails or would be longer. In mirrored time (``mirrored_offset``:
-    each piece's offset from the project's end) successors are the predecessors."""
+    plan itself when a pass fails or would be longer. The first pass is serial generation in
+    mirrored time: the ``mirrored`` pieces (offsets from the project's end), successors first."""
     n = start.shape[0]
     end = np.max(start + length) if n else 0
     right_order = np.argsort(-((start + length) * n + rank))  # latest finish first
-    mirrored = np.zeros(n, dtype=np.int64)
+    mirrored_start = np.zeros(n, dtype=np.int64)
     late = capacity[:, :end][:, ::-1].copy()
-    first_mirrored = np.maximum(end - latest - length, 0)
-    last_mirrored = end - earliest - length
-    if not serial_schedule(right_order, late, piece_ptr, mirrored_offset, length_of, need_ptr, need_set,
-                           need_qty, succ_ptr, succ, succ_lag, first_mirrored, last_mirrored, length,
-                           mirrored):  # fmt: skip
+    first, last = np.maximum(end - latest - length, 0), end - earliest - length
+    if not serial_schedule(right_order, late, mirrored, successors, first, last, length, mirrored_start):
         return start.copy()
-    right = end - mirrored - length
+    right = end - mirrored_start - length
     left = np.zeros(n, dtype=np.int64)
-    if not serial_schedule(np.argsort(right * n + rank), capacity, piece_ptr, offset, length_of, need_ptr,
-                           need_set, need_qty, pred_ptr, pred, pred_lag, earliest, latest, length,
-                           left):  # fmt: skip
+    left_order = np.argsort(right * n + rank)
+    if not serial_schedule(left_order, capacity, pieces, predecessors, earliest, latest, length, left):
         return start.copy()
     if n and np.max(left + length) > end:
         return start.copy()
@@ -143,15 +150,10 @@ def crossover(mother, father, q1, q2):
 
 
 @compiled
-def mutate(order, swap, succ_ptr, succ):
+def mutate(order, swap, successors):
     """Swap neighbours i and i + 1 where ``swap[i]``, left to right, unless the first is the
-    second's direct predecessor (``succ``: each project's successors in compressed rows)."""
+    second's direct predecessor."""
     for i in range(order.shape[0] - 1):
-        if swap[i] and not _follows(order[i + 1], order[i], succ_ptr, succ):
-            order[i], order[i + 1] = order[i + 1], order[i]
-
-
-@compiled
-def _follows(b, a, succ_ptr, succ):
-    """Whether b is a direct successor of a."""
-    return (succ[succ_ptr[a] : succ_ptr[a + 1]] == b).any()
+        a, b = order[i], order[i + 1]
+        if swap[i] and not (successors.other[successors.ptr[a] : successors.ptr[a + 1]] == b).any():
+            order[i], order[i + 1] = b, a
