@@ -110,8 +110,11 @@ class SerialSchedules:
         return self._justify(np.asarray(start, dtype=np.int64)).tolist()
 
     def _justify(self, start: np.ndarray) -> np.ndarray:
-        return sgs.justify(
-            start,
+        return sgs.justify(start, *self._problem())
+
+    def _problem(self) -> tuple:
+        """The arguments after the list or plan of ``sgs.justify`` and ``sgs.decode``."""
+        return (
             self._capacity,
             self._pieces,
             self._mirrored,
@@ -125,10 +128,8 @@ class SerialSchedules:
 
     def decode(self, order: np.ndarray) -> np.ndarray | None:
         """The list's serial schedule, justified; None if it does not fit."""
-        start = np.zeros(self.n, dtype=np.int64)
-        if not self._generate(order, start):
-            return None
-        return self._justify(start)
+        start = sgs.decode(order, *self._problem())
+        return start if len(start) == self.n else None
 
     def makespan(self, start: Starts | np.ndarray) -> int:
         return int(np.max(np.asarray(start) + self.length)) if self.n else 0

@@ -125,6 +125,19 @@ def justify(start, capacity, pieces, mirrored, predecessors, successors, earlies
 
 
 @compiled
+def decode(order, capacity, pieces, mirrored, predecessors, successors, earliest, latest, length, rank):
+    """The list's serial schedule, justified; empty if it does not fit. One call from Python
+    rather than two: Numba's dispatch of named tuples costs microseconds a call (133 us a
+    120-job decode, against 125 us with every array passed on its own)."""
+    start = np.zeros(order.shape[0], dtype=np.int64)
+    if not serial_schedule(order, capacity, pieces, predecessors, earliest, latest, length, start):
+        return np.zeros(0, dtype=np.int64)
+    return justify(
+        start, capacity, pieces, mirrored, predecessors, successors, earliest, latest, length, rank
+    )
+
+
+@compiled
 def crossover(mother, father, q1, q2):
     """Mother's list up to q1, father's order for the next q2 - q1, then mother's."""
     n = mother.shape[0]
