@@ -28,15 +28,8 @@ def scenarios(draw: st.DrawFn, *, max_projects: int = 5, objective: str | None =
         policy["budget"] = {"total": draw(st.integers(50, 300))}
     if draw(st.booleans()):
         policy["max_utilisation"] = draw(st.sampled_from([0.5, 0.8, 1.0]))
-    return {
-        "name": "random",
-        "calendar": {"start": "2027-04-05", "period": "week", "periods": periods, "fte_hours": 10},
-        "skills": [{"id": s} for s in skills],
-        "staff": staff,
-        "projects": projects,
-        "drivers": [{"id": "d1", "weight": 2}, {"id": "d2", "weight": 1}],
-        "policy": policy,
-    }
+    drivers = [{"id": "d1", "weight": 2}, {"id": "d2", "weight": 1}]
+    return _scenario("random", periods, skills, staff, projects, policy) | {"drivers": drivers}
 
 
 @st.composite
@@ -87,6 +80,20 @@ def _project(draw: st.DrawFn, j: int, skills: list[str], periods: int) -> dict[s
     return project
 
 
+def _scenario(
+    name: str, periods: int, skills: list[str], staff: list, projects: list, policy: dict
+) -> dict[str, Any]:
+    """A scenario of weekly periods of 10 hours from 2027-04-05."""
+    return {
+        "name": name,
+        "calendar": {"start": "2027-04-05", "period": "week", "periods": periods, "fte_hours": 10},
+        "skills": [{"id": s} for s in skills],
+        "staff": staff,
+        "projects": projects,
+        "policy": policy,
+    }
+
+
 def _day(offset: int) -> str:
     import datetime as dt
 
@@ -117,14 +124,7 @@ def schedules_to_make(draw: st.DrawFn, *, max_projects: int = 6) -> dict[str, An
         elif kind == 3:
             project["start"] = draw(st.integers(0, periods - length))
     staff = [draw(_person(i, skills, periods)) for i in range(draw(st.integers(1, 3)))]
-    return {
-        "name": "schedule",
-        "calendar": {"start": "2027-04-05", "period": "week", "periods": periods, "fte_hours": 10},
-        "skills": [{"id": s} for s in skills],
-        "staff": staff,
-        "projects": projects,
-        "policy": {"objective": "makespan"},
-    }
+    return _scenario("schedule", periods, skills, staff, projects, {"objective": "makespan"})
 
 
 @st.composite

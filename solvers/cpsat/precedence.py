@@ -17,27 +17,33 @@ class CriticalPaths:
     def __init__(self, data: ProblemData):
         n = data.num_projects
         length = [int(x) for x in data.length]
-        successors: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        for j, preds in enumerate(data.predecessors):
-            for pred, lag in preds:
-                successors[pred].append((j, lag))
+        after = successors(data)
         order = topological(data)
         self.head = [int(data.earliest[j]) for j in range(n)]
         for j in order:
-            for succ, lag in successors[j]:
+            for succ, lag in after[j]:
                 self.head[succ] = max(self.head[succ], self.head[j] + length[j] + lag)
         self.tail = list(length)
         for j in reversed(order):
-            for succ, lag in successors[j]:
+            for succ, lag in after[j]:
                 self.tail[j] = max(self.tail[j], length[j] + lag + self.tail[succ])
         self.lower_bound = max((self.head[j] + length[j] for j in range(n)), default=0)
-        self.last = [j for j in range(n) if not successors[j]]
+        self.last = [j for j in range(n) if not after[j]]
         self.ordered = np.zeros((n, n), dtype=bool)  # [a, b]: one of a, b must follow the other
         for j in reversed(order):
-            for succ, _ in successors[j]:
+            for succ, _ in after[j]:
                 self.ordered[j] |= self.ordered[succ]
                 self.ordered[j, succ] = True
         self.ordered |= self.ordered.T
+
+
+def successors(data: ProblemData) -> list[list[tuple[int, int]]]:
+    """Each project's (successor, lag) arcs: the predecessors turned round."""
+    after: list[list[tuple[int, int]]] = [[] for _ in range(data.num_projects)]
+    for j, preds in enumerate(data.predecessors):
+        for pred, lag in preds:
+            after[pred].append((j, lag))
+    return after
 
 
 def topological(data: ProblemData) -> list[int]:
@@ -65,10 +71,7 @@ def topological(data: ProblemData) -> list[int]:
 def interchangeable(data: ProblemData) -> list[list[int]]:
     """Groups of projects that could swap starts in any plan: same demand, window, lags,
     predecessors and successors, and not fixed."""
-    successors: list[list[tuple[int, int]]] = [[] for _ in range(data.num_projects)]
-    for j, preds in enumerate(data.predecessors):
-        for pred, lag in preds:
-            successors[pred].append((j, lag))
+    after = successors(data)
     groups: dict[tuple, list[int]] = {}
     for j in range(data.num_projects):
         if data.fixed[j]:
@@ -79,7 +82,7 @@ def interchangeable(data: ProblemData) -> list[list[int]]:
             data.dense_demand(j).tobytes(),
             int(data.length[j]),
             tuple(sorted(data.predecessors[j])),
-            tuple(sorted(successors[j])),
+            tuple(sorted(after[j])),
         )
         groups.setdefault(key, []).append(j)
     return [g for g in groups.values() if len(g) > 1]

@@ -34,7 +34,7 @@ import numpy as np
 from engine.problem import ProblemData
 from solvers.cpsat import sgs
 from solvers.cpsat.hall import ClassSet, SetCapacity
-from solvers.cpsat.precedence import CriticalPaths, topological
+from solvers.cpsat.precedence import CriticalPaths, successors, topological
 
 POPULATION = 30  # the first population, which measures how fast lists are decoded
 MAX_POPULATION = 1000
@@ -63,10 +63,7 @@ class SerialSchedules:
         self.length = data.length.astype(np.int64)
         self.predecessors = data.predecessors
         pieces = [_pieces((data.dense_demand(j) @ member).T) for j in range(self.n)]
-        self.successors: list[list[tuple[int, int]]] = [[] for _ in range(self.n)]
-        for j, preds in enumerate(data.predecessors):
-            for pred, lag in preds:
-                self.successors[pred].append((j, lag))
+        self.successors = successors(data)
         self.rank = np.zeros(self.n, dtype=np.int64)  # position in a topological order
         self.rank[topological(data)] = np.arange(self.n)
         self.paths = CriticalPaths(data)
@@ -91,11 +88,8 @@ class SerialSchedules:
     def generate(self, order: list[int]) -> Starts | None:
         """Each project in ``order`` at its first fitting start; None if one cannot start."""
         start = np.zeros(self.n, dtype=np.int64)
-        return start.tolist() if self._generate(np.asarray(order, dtype=np.int64), start) else None
-
-    def _generate(self, order: np.ndarray, start: np.ndarray) -> bool:
-        return sgs.serial_schedule(
-            order,
+        fits = sgs.serial_schedule(
+            np.asarray(order, dtype=np.int64),
             self._capacity,
             self._pieces,
             self._predecessors,
@@ -104,13 +98,11 @@ class SerialSchedules:
             self.length,
             start,
         )
+        return start.tolist() if fits else None
 
     def justify(self, start: Starts) -> Starts:
         """Double justification: right (as late as possible within the makespan), then left."""
-        return self._justify(np.asarray(start, dtype=np.int64)).tolist()
-
-    def _justify(self, start: np.ndarray) -> np.ndarray:
-        return sgs.justify(start, *self._problem())
+        return sgs.justify(np.asarray(start, dtype=np.int64), *self._problem()).tolist()
 
     def _problem(self) -> tuple:
         """The arguments after the list or plan of ``sgs.justify`` and ``sgs.decode``."""
@@ -211,7 +203,7 @@ def _arc_arrays(arcs: list[list[tuple[int, int]]]) -> sgs.Arcs:
 
 
 def _pointers(sizes: list[int]) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
 
 
 def evolve(
