@@ -164,3 +164,15 @@ def test_cli_import_of_a_malformed_file_exits_2_without_a_traceback(tmp_path):
     assert run.returncode == 2
     assert f"bad.sm:{line_of(instance.read_text(), '2       x')}" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@needs_j30
+def test_the_genetic_benchmark_stops_at_its_count_of_schedules_and_repeats():
+    from benchmarks import genetic
+
+    first, again = (genetic.run_instance(J30 / "j3013_1.sm", 600, seed=0) for _ in range(2))
+    assert first["makespan"] == again["makespan"] and first["schedules"] == again["schedules"]
+    assert 580 <= first["schedules"] <= 600 + 2 * genetic.SCHEDULES_PER_DECODE  # children come in pairs
+    assert first["makespan"] >= 58  # the instance's known optimum (j30opt.sm)
+    total = genetic.summary([{**first, "known": 58}])
+    assert total["mean_deviation_pct"] == round(100 * (first["makespan"] - 58) / 58, 3)

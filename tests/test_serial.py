@@ -307,6 +307,7 @@ def rest(mother, child, q2):
 
 def test_mutation_swaps_neighbours_unless_one_is_the_others_predecessor(monkeypatch):
     monkeypatch.setattr(serial, "MUTATION", 1.0)  # every neighbour pair, left to right
+    monkeypatch.setattr(serial, "SHIFTS", 0)
     free = [one(id=f"p{i}") for i in range(4)]
     schedules = SerialSchedules(build(validate(tiny(projects=free))[0]), set())
     order = [0, 1, 2, 3]
@@ -317,6 +318,29 @@ def test_mutation_swaps_neighbours_unless_one_is_the_others_predecessor(monkeypa
     order = [0, 1, 2, 3]
     schedules.mutate(order, np.random.default_rng(0))
     assert order == [0, 2, 3, 1]  # p1 never before p0
+
+
+def test_a_move_reaches_every_place_between_predecessors_and_successors_and_no_other():
+    # b follows a and precedes f; c, d and e are free. In the list a c b d e f, b may go
+    # anywhere from just after a (place 1) to just before f (place 4).
+    projects = [
+        one(id="a"),
+        one(id="b", depends_on=["a"]),
+        one(id="c"),
+        one(id="d"),
+        one(id="e"),
+        one(id="f", depends_on=["b"]),
+    ]
+    schedules = SerialSchedules(build(validate(tiny(projects=projects))[0]), set())
+    a, b, c, d, e, f = range(6)
+    reached = {}
+    for place in np.linspace(0, 0.999, 40):
+        order = [a, c, b, d, e, f]
+        schedules.move(order, 2, float(place))
+        reached[order.index(b)] = order
+        assert [j for j in order if j != b] == [a, c, d, e, f]  # the others keep their order
+    assert sorted(reached) == [1, 2, 3, 4]
+    assert reached[1] == [a, b, c, d, e, f] and reached[4] == [a, c, d, e, b, f]
 
 
 def test_the_genetic_search_beats_as_many_random_lists():

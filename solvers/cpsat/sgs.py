@@ -163,10 +163,35 @@ def crossover(mother, father, q1, q2):
 
 
 @compiled
-def mutate(order, swap, successors):
+def mutate(order, swap, picks, places, predecessors, successors):
     """Swap neighbours i and i + 1 where ``swap[i]``, left to right, unless the first is the
-    second's direct predecessor."""
+    second's direct predecessor; then move the project at each position of ``picks`` to a
+    place drawn by ``places`` (0 to 1) among those its predecessors and successors allow."""
     for i in range(order.shape[0] - 1):
         a, b = order[i], order[i + 1]
         if swap[i] and not (successors.other[successors.ptr[a] : successors.ptr[a + 1]] == b).any():
             order[i], order[i + 1] = b, a
+    for m in range(picks.shape[0]):
+        _move(order, picks[m], places[m], predecessors, successors)
+
+
+@compiled
+def _move(order, i, place, predecessors, successors):
+    """The project at position i moved to the place drawn by ``place`` (0 to 1) between its
+    last predecessor and its first successor in the list (its own place included)."""
+    n = order.shape[0]
+    position = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        position[order[k]] = k
+    j = order[i]
+    lo, hi = 0, n - 1
+    for e in range(predecessors.ptr[j], predecessors.ptr[j + 1]):
+        lo = max(lo, position[predecessors.other[e]] + 1)
+    for e in range(successors.ptr[j], successors.ptr[j + 1]):
+        hi = min(hi, position[successors.other[e]] - 1)
+    to = min(lo + int(place * (hi - lo + 1)), hi)
+    for k in range(i, to, -1):  # moving left: those between shift right
+        order[k] = order[k - 1]
+    for k in range(i, to):  # moving right: those between shift left
+        order[k] = order[k + 1]
+    order[to] = j
