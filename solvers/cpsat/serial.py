@@ -21,8 +21,9 @@ variable (BENCHMARKS.md, "a genetic search first" and "compiled serial schedules
   random place between its predecessors and successors (perhaps its own); each child
   justified and its start order written back into its list, and the shortest plans
   survive. With the moves and noisier first lists, the mean deviation from the j30 optima
-  at 5,000 schedules fell from 0.43% to 0.08% (``benchmarks/genetic.py``). The population is as large as the
-  time left affords (tens of thousands of schedules: the kernels are compiled, ``sgs.py``).
+  at 5,000 schedules fell from 0.43% to 0.08% (``benchmarks/genetic.py``). The population
+  is as large as the time left affords (tens of thousands of schedules: the kernels are
+  compiled, ``sgs.py``).
 """
 
 from __future__ import annotations
