@@ -35,11 +35,10 @@ def run_instance(path: Path, schedules: int, seed: int) -> dict[str, Any]:
     from engine.psplib import import_psplib
     from solvers.cpsat import serial
     from solvers.cpsat.hall import initial_sets
-    from solvers.cpsat.makespan import components
+    from solvers.cpsat.makespan import parts
 
     data = build(engine.parse_scenario(import_psplib(path)))
-    sets = {part for s in initial_sets(data) for part in components(data, s)}
-    lists = serial.SerialSchedules(data, sets)
+    lists = serial.SerialSchedules(data, parts(data, initial_sets(data)))
     decodes, best = 0, None
 
     def spend(_seconds: float) -> None:  # the search spends once per list it decodes

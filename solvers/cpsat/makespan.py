@@ -105,6 +105,11 @@ def components(data: ProblemData, classes: ClassSet) -> set[ClassSet]:
     return {frozenset(p) for p in parts.values()}
 
 
+def parts(data: ProblemData, sets: set[ClassSet]) -> set[ClassSet]:
+    """Every set split into its ``components``."""
+    return {part for classes in sets for part in components(data, classes)}
+
+
 class MakespanModel:
     """The interval model with capacity as cumulatives over ``hall_sets``."""
 
@@ -300,7 +305,7 @@ class _Rounds:
         self.data, self.search, self.pieces = data, search, pieces
         self.seed, self.gap, self.workers = seed, gap, workers
         self.check = FlowCheck(data)
-        self.sets = {part for s in initial_sets(data) for part in components(data, s)}
+        self.sets = parts(data, initial_sets(data))
         self.delays: Delays = {}
 
     def evolve(self, clock: _Budget) -> None:
@@ -310,7 +315,7 @@ class _Rounds:
         def offer(start: list[int]) -> bool:
             starts = dict(enumerate(start))
             broken = self.check.violations(starts)
-            self.sets |= {part for s in broken for part in components(self.data, s)}  # for the rounds
+            self.sets |= parts(self.data, broken)  # for the rounds
             if broken or not keeps_windows_and_order(self.data, starts):
                 return False
             self.search.offer(starts)
@@ -346,7 +351,7 @@ class _Rounds:
                 found.consider(mm.starts_in(solver))
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
                 search.bound_from(mm.objective, _bound(solver, status, best))
-            new_sets = {part for s in found.violated for part in components(self.data, s)} - self.sets
+            new_sets = parts(self.data, found.violated) - self.sets
             log.info("makespan round: %s, %d new cumulatives", solver.status_name(status), len(new_sets))
             self.sets |= new_sets
             if search.best_value is not None and search.proven(search.best_value, self.gap):
