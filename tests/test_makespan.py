@@ -222,3 +222,19 @@ def test_above_genetic_from_the_plan_stays_repeatable_and_exact():
     first = solve_makespan(data, time_limit=0.5, deterministic=True)
     assert first.starts == solve_makespan(data, time_limit=0.5, deterministic=True).starts
     assert feasible(data, first.starts)
+
+
+def test_small_schedules_leave_both_cores_to_the_full_searches():
+    """Below GENETIC_FROM projects the two full searches (no LP, one restarting often) run
+    alone on two cores; from it up a third worker searches neighbourhoods for shorter plans."""
+    from ortools.sat.python import cp_model
+
+    def workers(projects):
+        params = cp_model.CpSolver().parameters
+        params.num_workers = 2
+        makespan._tune(params, None, projects)
+        assert list(params.subsolvers) == ["no_lp", "quick_restart_no_lp"]
+        return params.num_workers
+
+    assert workers(makespan.GENETIC_FROM - 1) == 2
+    assert workers(makespan.GENETIC_FROM) == 3
