@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -15,8 +16,12 @@ from engine import parse_scenario
 from engine.problem import build
 from engine.validation import validate
 from solvers import relaxation
+from solvers.cpsat import solve as solve_module
 from solvers.cpsat.hall import initial_sets
 from solvers.cpsat.solve import (
+    DRAWS_FROM,
+    DRAWS_SHARE,
+    MAX_DRAWS,
     REPAIR_COST,
     ROUNDING_SHARES,
     _Budget,
@@ -25,8 +30,15 @@ from solvers.cpsat.solve import (
     rounded_plan,
     solve_cpsat,
 )
-from solvers.greedy import schedule_objective, solve_greedy
-from solvers.relaxation import _Lp, demand_entries, likeliest_starts, solve_relaxation
+from solvers.greedy import repair, schedule_objective, solve_greedy
+from solvers.relaxation import (
+    Relaxation,
+    _Lp,
+    demand_entries,
+    likeliest_starts,
+    sampled_starts,
+    solve_relaxation,
+)
 from tests.conftest import tiny
 from tests.strategies import scenarios
 from tests.test_cpsat import brute_force_optimum, feasible, one, small_enough
@@ -126,6 +138,27 @@ def test_likeliest_start_ties_go_to_the_earliest():
     assert list(likeliest_starts(np.array([0, 5]), project, start, values)) == [1, 5]
 
 
+def _columns(project: list[int], start: list[int], fraction: list[float], projects: int) -> Relaxation:
+    return Relaxation(
+        None, False, 1, np.zeros(projects), set(), np.zeros(projects, dtype=np.int64),
+        np.array(project), np.array(start), np.array(fraction),
+    )  # fmt: skip
+
+
+def test_a_draw_takes_a_project_as_often_and_where_the_lp_does():
+    # Project 0 is split 0.4 / 0.4 / 0.2 over weeks 1, 3 and 2; half of project 1 is in
+    # week 4; project 2 has no columns.
+    lp = _columns([0, 0, 0, 1], [1, 3, 2, 4], [0.4, 0.4, 0.2, 0.5], projects=3)
+    assert sampled_starts(lp, np.array([0.1, 0.6, 0.0])) == {0: 1}
+    assert sampled_starts(lp, np.array([0.85, 0.49, 0.99])) == {0: 2, 1: 4}
+    assert sampled_starts(lp, np.array([0.4, 0.5, 0.0])) == {0: 3}  # a draw on a boundary goes on
+    rng, seen = np.random.default_rng(0), Counter[tuple[int, int]]()
+    for _ in range(20_000):
+        seen.update(sampled_starts(lp, rng.random(3)).items())
+    shares = {key: n / 20_000 for key, n in seen.items()}
+    assert shares == pytest.approx({(0, 1): 0.4, (0, 3): 0.4, (0, 2): 0.2, (1, 4): 0.5}, abs=0.015)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(max_projects=6), st.sampled_from([1, 1, 2, 3]))
 def test_rounded_lp_plans_are_exact(raw, stride):
@@ -148,6 +181,18 @@ def test_rounded_lp_plans_are_exact(raw, stride):
     assert ((offset >= 0) & (offset < data.length[coarse.project[coarse.e_col]])).all()
     for share in ROUNDING_SHARES:
         plan = rounded_plan(data, lp, share)
+        if plan is not None:
+            assert feasible(data, plan)
+    rng = np.random.default_rng(0)
+    used = {
+        (int(j), int(s))
+        for j, s, x in zip(lp.column_project, lp.column_start, lp.column_fraction, strict=True)
+        if x > 0
+    }
+    for _ in range(3):
+        drawn = sampled_starts(lp, rng.random(data.num_projects))
+        assert set(drawn.items()) <= used
+        plan = repair(data, drawn)
         if plan is not None:
             assert feasible(data, plan)
 
@@ -201,6 +246,18 @@ def test_solves_limit_the_rounds_of_cuts():
     assert one_solve.bound > exact.bound
 
 
+def test_the_first_solve_may_outlast_the_rounds_of_cuts():
+    """With no time for rounds of cuts, the first solve still runs when given its own limit:
+    a bound and a plan to round, where the time limit alone gives nothing."""
+    data = build(parse_scenario(generate("S", seed=1)))
+    assert solve_relaxation(data, initial_sets(data), time_limit=0.0) is None
+    first = solve_relaxation(data, initial_sets(data), time_limit=0.0, first_solve_limit=20)
+    one_solve = solve_relaxation(data, initial_sets(data), time_limit=20, solves=1)
+    assert first is not None and one_solve is not None and not first.exact
+    assert first.bound == pytest.approx(one_solve.bound)
+    assert first.selected.sum() > 0
+
+
 def test_the_best_rounded_plan_is_offered_and_its_repairs_are_charged(example):
     """The optimiser offers every rounded plan: the best becomes the incumbent. In
     deterministic mode each repair is charged and the clock never skips one; on the clock
@@ -215,6 +272,7 @@ def test_the_best_rounded_plan_is_offered_and_its_repairs_are_charged(example):
     best = max(schedule_objective(data, p) for p in plans)
     slow_repairs = 1e9  # greedy seconds: on the clock, no repair would fit
 
+    assert data.num_projects < DRAWS_FROM  # so no draws: the roundings alone
     search, budget = _Search(data, None, time.perf_counter()), _Budget(10, deterministic=True)
     _offer_rounded(data, search, lp, budget, slow_repairs)
     assert search.best is not None and search.best_value == pytest.approx(best)
@@ -227,3 +285,37 @@ def test_the_best_rounded_plan_is_offered_and_its_repairs_are_charged(example):
     assert on_the_clock.best is None
     _offer_rounded(data, on_the_clock, lp, _Budget(10, deterministic=False), 0.0)
     assert on_the_clock.best_value == pytest.approx(best)
+
+
+def test_draws_are_charged_and_repeat_in_deterministic_mode(example, monkeypatch):
+    """From DRAWS_FROM projects, each draw is charged like a repair, as many as fit in the
+    share; the same seed draws the same plans, and the best is never below the roundings'."""
+    monkeypatch.setattr(solve_module, "DRAWS_FROM", 0)
+    scenario, _ = validate(example)
+    assert scenario is not None
+    data = build(scenario)
+    lp = relax(data)
+    assert lp is not None
+    best = max(schedule_objective(data, p) for p in (rounded_plan(data, lp, s) for s in ROUNDING_SHARES) if p)
+    cost = REPAIR_COST * data.num_projects * data.num_periods
+    offered = []
+    for _ in range(2):
+        search, budget = _Search(data, None, time.perf_counter()), _Budget(10, deterministic=True)
+        _offer_rounded(data, search, lp, budget, 1e9, seed=3)
+        draws = min(MAX_DRAWS, int(DRAWS_SHARE * 10 / cost))
+        assert draws > 0 and budget.used == pytest.approx((len(ROUNDING_SHARES) + draws) * cost)
+        assert search.best_value is not None and search.best_value >= best - 1e-6
+        offered.append(search.best)
+    assert offered[0] == offered[1]
+
+
+def test_draws_find_a_better_plan_than_the_three_roundings():
+    """M seed 1, one LP solve: the best of the draws beats every deterministic rounding."""
+    data = build(parse_scenario(generate("M", seed=1)))
+    lp = solve_relaxation(data, initial_sets(data), time_limit=60, solves=1)
+    assert lp is not None
+    rounded = [p for p in (rounded_plan(data, lp, share) for share in ROUNDING_SHARES) if p is not None]
+    rng = np.random.default_rng(0)
+    drawn = [repair(data, sampled_starts(lp, rng.random(data.num_projects))) for _ in range(8)]
+    best_drawn = max(schedule_objective(data, p) for p in drawn if p is not None)
+    assert best_drawn > max(schedule_objective(data, p) for p in rounded)
