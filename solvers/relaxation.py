@@ -42,7 +42,8 @@ BROKEN = 1e-6  # relative: demand above capacity by less than this is LP toleran
 BOUND_SLACK = 1e-6  # relative: loosen the LP optimum by HiGHS's tolerances so the bound stays valid
 MAX_SOLVES = 1_000  # rounds of cuts: the time limit ends them long before this
 MAX_ENTRIES = 1_500_000  # demand coefficients; beyond this (size L) the LP takes minutes, so
-COARSE_ENTRIES = 500_000  # a coarse LP with starts every few periods, about this big, guides instead
+COARSE_ENTRIES = 250_000  # a coarse LP with starts every few periods, about this big, guides instead
+# (L: every 11 periods, about 7 s on a slow machine; at 500,000 it took 13 s and missed its share of 60 s)
 
 
 @dataclass
