@@ -38,6 +38,7 @@ from solvers.flow import Network
 from solvers.portfolio import labour_estimate
 
 log = logging.getLogger(__name__)
+WHOLE = 1e-6  # a project the LP takes to within this of 1 is taken whole (HiGHS's tolerance)
 BROKEN = 1e-6  # relative: demand above capacity by less than this is LP tolerance, not a cut
 BOUND_SLACK = 1e-6  # relative: loosen the LP optimum by HiGHS's tolerances so the bound stays valid
 MAX_SOLVES = 1_000  # rounds of cuts: the time limit ends them long before this
@@ -76,9 +77,10 @@ def solve_relaxation(
     deterministic); None when no LP could be solved in time, the objective is makespan, or
     the LP itself is infeasible.
 
-    The first solve may run for ``first_solve_limit`` seconds if that is longer: it gives the
-    bound and the plan to round, while the rounds of cuts after it move the bound little
-    (M seed 1: 2.4 s for the first solve, then 0.3% in 40 s of rounds).
+    The first solve may end as late as ``first_solve_limit`` seconds after the call, if that
+    is longer (building the LP counts too): it gives the bound and the plan to round, while
+    the rounds of cuts after it move the bound little (M seed 1: 2.4 s to build and solve,
+    then 0.3% in 40 s of rounds). Separating cuts after a solve may still overrun either.
 
     With ``stride`` above 1 the LP is coarse: each project may start only every ``stride``
     periods from its earliest start, or at its latest. That LP is a restriction, not a
@@ -112,6 +114,8 @@ def solve_relaxation(
             break
         if stride > 1:  # a guide, not a bound: its first plan serves (at L a second solve
             break  # takes longer than the first's 5 s and rounds no better)
+        if deadline - time.perf_counter() <= 0.01:
+            break  # no time for another solve: its cuts would go unused
         lp.add_cuts(broken)
     if bound is None:
         return None
@@ -322,21 +326,22 @@ class _Lp:
 
 def sampled_starts(relaxation: Relaxation, draw: np.ndarray) -> dict[int, int]:
     """Randomised rounding, one draw in [0, 1) per project: project j is in when its draw is
-    below the share of j the LP takes, at the start where j's fractions, added up in start
-    order, pass the draw (so each start with the chance the LP gives it)."""
-    project, start = relaxation.column_project, relaxation.column_start
+    below the share of j the LP takes, at the start where j's fractions, added up in column
+    order (start order), pass the draw: so each start with the chance the LP gives it, and
+    never one the LP gives nothing. A project the LP takes whole to within its tolerance
+    (a mandatory one, say) is always in."""
     fraction = np.clip(relaxation.column_fraction, 0.0, None)
-    num = len(relaxation.selected)
-    count = np.bincount(project, minlength=num)
+    count = np.bincount(relaxation.column_project, minlength=len(draw))
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
-    total = np.zeros(num)
-    np.add.at(total, project, fraction)
-    running = np.cumsum(fraction)
-    taken = np.flatnonzero(draw < total)
-    before = running[first[taken]] - fraction[first[taken]]  # j's fractions start after this
-    column = np.searchsorted(running, before + draw[taken], side="right")
-    column = np.clip(column, first[taken], first[taken] + count[taken] - 1)  # rounding in the sums
-    return {int(j): int(start[c]) for j, c in zip(taken, column, strict=True)}
+    starts = {}
+    for j in np.flatnonzero(count):
+        columns = slice(first[j], first[j] + count[j])
+        running = np.cumsum(fraction[columns])
+        point = min(draw[j], running[-1] - WHOLE) if running[-1] >= 1 - WHOLE else draw[j]
+        if point < running[-1]:  # so the first column whose sum passes it has a positive fraction
+            column = first[j] + int(np.searchsorted(running, point, side="right"))
+            starts[int(j)] = int(relaxation.column_start[column])
+    return starts
 
 
 def _grid(earliest: int, latest: int, stride: int) -> np.ndarray:

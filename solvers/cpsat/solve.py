@@ -48,9 +48,9 @@ REPAIR_SHARE = 0.5  # of the greedy's time: what one rounded plan's repair needs
 REPAIR_COST = 2e-5  # deterministic seconds per project and period for a repair (measured:
 # 0.1 s at M, 1 s at L, 6 s at XL)
 ROUNDING_SHARES = (0.9, 0.5, 0.1)  # how much of a project the LP takes for it to be in a rounded plan
-DRAWS_SHARE = 0.1  # of the time limit for randomised roundings after those,
-DRAWS_FROM = 100  # from this many projects: at S (30) the search from the plain rounding does better
-MAX_DRAWS = 50
+DRAWS_SHARE = 0.1  # of the time limit for randomised roundings after those
+DRAWS_FROM = 100  # projects: below (S has 30), the search from the plain roundings does better
+MAX_DRAWS = 50  # the most randomised roundings: at S sizes a share would fit hundreds
 LP_ITERATIONS = 200_000  # deterministic mode: the LP's limit in simplex iterations, not seconds
 
 
@@ -290,11 +290,14 @@ def _offer_rounded(
     draws, against 1.044). At S the draws' plans lead the search into worse basins (seed 5:
     6.15 M against 6.33 M at 10 s, two runs each), so they start at M."""
     cost = REPAIR_COST * data.num_projects * data.num_periods  # deterministic seconds per repair
+    repair_seconds = 0.0  # on the clock: how long the last repair took
     for share in ROUNDING_SHARES:
         if not budget.deterministic and budget.left() < REPAIR_SHARE * greedy_seconds:
             return
         budget.spend(cost)  # counts when deterministic
+        started = time.perf_counter()
         plan = rounded_plan(data, relaxation, share)
+        repair_seconds = time.perf_counter() - started
         if plan is not None:
             search.offer(plan)
     if data.num_projects < DRAWS_FROM:
@@ -305,7 +308,7 @@ def _offer_rounded(
             budget.spend(cost)
             _offer_draw(data, search, relaxation, rng)
         return
-    stop_at, repair_seconds = time.perf_counter() + DRAWS_SHARE * budget.limit, 0.0
+    stop_at = time.perf_counter() + DRAWS_SHARE * budget.limit
     for _ in range(MAX_DRAWS):
         started = time.perf_counter()
         if started + repair_seconds > stop_at or budget.left() < REPAIR_SHARE * greedy_seconds:
@@ -315,6 +318,7 @@ def _offer_rounded(
 
 
 def _offer_draw(data: ProblemData, search: _Search, relaxation: Relaxation, rng: np.random.Generator) -> None:
+    """One randomised rounding of the LP, repaired into an exact plan and offered."""
     plan = repair(data, sampled_starts(relaxation, rng.random(data.num_projects)))
     if plan is not None:
         search.offer(plan)
