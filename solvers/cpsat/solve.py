@@ -284,28 +284,40 @@ def _offer_rounded(
     seed: int = 0,
 ) -> None:
     """Each rounded plan while there is time (on the clock, a repair takes about a third of
-    the greedy's time: 6 s at XL), then, from ``DRAWS_FROM`` projects, randomised roundings
-    for ``DRAWS_SHARE`` of the time limit: one rounding is a lottery over the LP's vertex,
-    and the best of a few draws is often well above it (M seed 1: 1.092 times greedy in 12
-    draws, against 1.044). At S the draws' plans lead the search into worse basins (seed 5:
-    6.15 M against 6.33 M at 10 s, two runs each), so they start at M."""
-    cost = REPAIR_COST * data.num_projects * data.num_periods  # deterministic seconds per repair
+    the greedy's time: 6 s at XL), then, from ``DRAWS_FROM`` projects, randomised ones."""
     repair_seconds = 0.0  # on the clock: how long the last repair took
     for share in ROUNDING_SHARES:
         if not budget.deterministic and budget.left() < REPAIR_SHARE * greedy_seconds:
             return
-        budget.spend(cost)  # counts when deterministic
+        budget.spend(_repair_cost(data))  # counts when deterministic
         started = time.perf_counter()
         plan = rounded_plan(data, relaxation, share)
         repair_seconds = time.perf_counter() - started
         if plan is not None:
             search.offer(plan)
-    if data.num_projects < DRAWS_FROM:
-        return
+    if data.num_projects >= DRAWS_FROM:
+        _offer_draws(data, search, relaxation, budget, greedy_seconds, seed, repair_seconds)
+
+
+def _offer_draws(
+    data: ProblemData,
+    search: _Search,
+    relaxation: Relaxation,
+    budget: _Budget,
+    greedy_seconds: float,
+    seed: int,
+    repair_seconds: float,
+) -> None:
+    """Randomised roundings for ``DRAWS_SHARE`` of the time limit: one rounding is a lottery
+    over the LP's vertex, and the best of a few draws is often well above it (M seed 1: 1.092
+    times greedy in 12 draws, against 1.044). At S the draws' plans lead the search into
+    worse basins (seed 5: 6.15 M against 6.33 M at 10 s, two runs each), so they start at M.
+    On the clock a draw starts only if one more repair (``repair_seconds``, the last one's)
+    fits in the share."""
     rng = np.random.default_rng(seed)
     if budget.deterministic:  # as many draws as their charged cost fits in the share
-        for _ in range(min(MAX_DRAWS, int(DRAWS_SHARE * budget.limit / cost))):
-            budget.spend(cost)
+        for _ in range(min(MAX_DRAWS, int(DRAWS_SHARE * budget.limit / _repair_cost(data)))):
+            budget.spend(_repair_cost(data))
             _offer_draw(data, search, relaxation, rng)
         return
     stop_at = time.perf_counter() + DRAWS_SHARE * budget.limit
@@ -314,7 +326,7 @@ def _offer_rounded(
         if started + repair_seconds > stop_at or budget.left() < REPAIR_SHARE * greedy_seconds:
             return
         _offer_draw(data, search, relaxation, rng)
-        repair_seconds = time.perf_counter() - started  # the next draw is started only if one fits
+        repair_seconds = time.perf_counter() - started
 
 
 def _offer_draw(data: ProblemData, search: _Search, relaxation: Relaxation, rng: np.random.Generator) -> None:
@@ -322,6 +334,11 @@ def _offer_draw(data: ProblemData, search: _Search, relaxation: Relaxation, rng:
     plan = repair(data, sampled_starts(relaxation, rng.random(data.num_projects)))
     if plan is not None:
         search.offer(plan)
+
+
+def _repair_cost(data: ProblemData) -> float:
+    """What a repair is charged in deterministic seconds."""
+    return REPAIR_COST * data.num_projects * data.num_periods
 
 
 def rounded_plan(data: ProblemData, relaxation: Relaxation, share: float) -> dict[int, int] | None:
