@@ -7,8 +7,9 @@ Steps: generate, parse, build, greedy, assignment, make_plan (with explanations)
 the plan check. Peak memory is the process's ru_maxrss after each step (so it only grows).
 A step that overruns ``--wall-limit`` is reported as not finished.
 
-The greedy must give the same plan with both codes (asserted), and so must every
-project's explanation; the staff assignment may differ, so its quality is summarised
+The greedy must give the same plan with both codes (asserted), and every project the
+same decision and the same kind of explanation (its words and figures may improve); the
+staff assignment may differ, so its quality is summarised
 (people per project and period, and the share of them who also worked on the project
 in its previous period).
 
@@ -72,7 +73,14 @@ def _facts(step: str, state: dict[str, Any]) -> dict[str, Any]:
         return {"rows": len(state["rows"])} | _staffing(state["rows"])
     if step == "make_plan":
         projects = [p.model_dump(mode="json") for p in state["plan"].projects]
-        return {"projects": _digest(projects), "objective": state["plan"].objective}
+        decisions = [
+            (p["id"], p["selected"], p["start"], (p["explanation"] or {}).get("code")) for p in projects
+        ]
+        return {
+            "projects": _digest(decisions),
+            "explanations": _digest(projects),
+            "objective": state["plan"].objective,
+        }
     if step == "check":
         return {"violations": state["violations"]}
     return {}
@@ -118,7 +126,7 @@ def measure(code: Path, size: str, seed: int, wall_limit: float) -> dict[str, An
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> None:
-    """The greedy plan and the explanations must not change (pure speed changes)."""
+    """The greedy plan and each project's decision and kind of explanation must not change."""
     for step, key in (("greedy", "starts"), ("make_plan", "projects")):
         if step in old["steps"] and step in new["steps"]:
             a, b = old["steps"][step][key], new["steps"][step][key]

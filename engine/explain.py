@@ -78,13 +78,13 @@ def _displaced(portfolio: Portfolio, j: int, short: Explanation) -> Explanation:
     """Capacity that exists, beside the mandatory work, but goes to projects the plan keeps: name them."""
     data = portfolio.data
     periods = set(short.periods or [])
-    skill = data.skill_ids.index(short.skill) if short.skill in data.skill_ids else -1
+    competing = _competing(data, short)
     rivals = [
         p
         for p, s in portfolio.starts.items()
         if not data.mandatory[p]
         and periods & set(range(s, s + int(data.length[p])))
-        and any(data.classes[c].skill == skill for c in data.project_classes[p])
+        and competing[data.project_classes[p]].any()
     ]
     rivals.sort(key=lambda p: (-data.value[p], data.project_ids[p]))
     ids = [data.project_ids[p] for p in rivals[:3]]
@@ -93,6 +93,18 @@ def _displaced(portfolio: Portfolio, j: int, short: Explanation) -> Explanation:
     text += f" That capacity goes to {who}, which the plan keeps."
     update = {"code": "displaced", "text": text, "displaced_by": ids, "displaced_words": who}
     return short.model_copy(update=update)
+
+
+def _competing(data: ProblemData, short: Explanation) -> np.ndarray:
+    """Per class, whether its demand takes people who could do the work ``short`` lacks
+    (someone qualified for both: a multi-skilled person's week goes to one or the other)."""
+    lacking = [
+        c
+        for c, cls in enumerate(data.classes)
+        if data.skill_ids[cls.skill] == short.skill and cls.min_level == short.min_level
+    ]
+    qualified = data.group_eligible[:, lacking].any(axis=1)
+    return np.asarray(data.group_eligible[qualified].any(axis=0))
 
 
 def _rivals(ids: list[str], total: int) -> str:

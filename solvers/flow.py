@@ -6,12 +6,16 @@ qualify for them. The arcs are built once (:class:`Network`) and shared by every
 :class:`PeriodLoad` keeps the committed demand of a period and a flow that serves it (one
 entry per class-to-group arc). Adding demand tries, in order: a necessary test (each class
 alone within all the capacity that could serve it), a fill of the capacity the current
-flow leaves free (sufficient: no existing flow moves), and only then a full max-flow.
+flow leaves free (sufficient: no existing flow moves), and only then a max-flow of the
+added demand alone in the residual network of the current flow (exact: a flow serving the
+committed demand can always be augmented to a maximum one, so only the added demand needs
+routing, which takes the solver about half the time of routing everything afresh).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 from ortools.graph.python import max_flow
@@ -102,10 +106,74 @@ class Network:
         served, _, blocking = self.max_flow(demand, capacity)
         return served, blocking
 
+    def residual(self, arcs: np.ndarray, capacity: np.ndarray) -> Residual:
+        """The residual network of a flow ``arcs`` into ``capacity``, with no source arcs yet:
+        every class-to-group arc (unbounded), each arc with flow backwards (up to its flow),
+        and each group with capacity left to the sink."""
+        used = np.bincount(self.g_idx, weights=arcs, minlength=self.num_groups).astype(np.int64)
+        free = capacity - used
+        back, open_ = np.flatnonzero(arcs), np.flatnonzero(free)
+        n_c = self.num_classes
+        unbounded = np.full(len(self.c_idx), max(int(capacity.sum()), 0))  # no flow can exceed it
+        return Residual(
+            tails=np.concatenate([self.c_idx, n_c + self.g_idx[back], n_c + open_]).astype(np.int32),
+            heads=np.concatenate([n_c + self.g_idx, self.c_idx[back], np.full(len(open_), self.sink)]).astype(
+                np.int32
+            ),
+            caps=np.concatenate([unbounded, arcs[back], free[open_]]).astype(np.int64),
+            back=back,
+        )
+
+    def augment(
+        self, arcs: np.ndarray, residual: Residual, extra: np.ndarray, *, cut: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, frozenset[int]]:
+        """Route ``extra`` (classes,) on top of the flow ``arcs``, whose residual network is
+        ``residual``: the units of each class that cannot be served, the new flow per arc
+        (the old one's demand all still served), and (if ``cut``, when some unit is short)
+        the classes of a broken Hall condition for the old demand plus ``extra``."""
+        classes = np.flatnonzero(extra)
+        if not len(classes):
+            return np.zeros_like(extra, dtype=np.int64), arcs.copy(), frozenset()
+        solver = max_flow.SimpleMaxFlow()
+        solver.add_arcs_with_capacity(residual.tails, residual.heads, residual.caps)
+        sources = solver.add_arcs_with_capacity(
+            np.full(len(classes), self.source, dtype=np.int32), classes.astype(np.int32), extra[classes]
+        )
+        if solver.solve(self.source, self.sink) != solver.OPTIMAL:  # pragma: no cover - small ints
+            raise RuntimeError("max-flow failed")
+        short = extra.astype(np.int64).copy()
+        short[classes] -= solver.flows(sources).astype(np.int64)
+        k, b = len(self.c_idx), len(residual.back)
+        moved = solver.flows(np.arange(k + b)).astype(np.int64)
+        flow = arcs + moved[:k]
+        flow[residual.back] -= moved[k:]
+        blocking = frozenset[int]()
+        if cut and short.any():
+            # The classes the source still reaches: their groups are full, and serve only them.
+            blocking = frozenset(int(n) for n in solver.get_source_side_min_cut() if n < self.num_classes)
+        return short, flow, blocking
+
+
+class Residual(NamedTuple):
+    """A flow's residual network as arcs (see :meth:`Network.residual`)."""
+
+    tails: np.ndarray
+    heads: np.ndarray
+    caps: np.ndarray
+    back: np.ndarray  # the arcs (of ``Network.c_idx``) whose flow may be pushed back
+
 
 def route(demand: np.ndarray, capacity: np.ndarray, eligible: np.ndarray) -> tuple[int, np.ndarray]:
     """One-off max-flow; see :meth:`Network.route`."""
     return Network(eligible).route(demand, capacity)
+
+
+class Fit(NamedTuple):
+    """What adding demand to a period found."""
+
+    flow: np.ndarray | None  # per arc, serving the committed demand and the added; None if it does not fit
+    blocking: frozenset[int]  # classes of a broken Hall condition, when one was found
+    short: np.ndarray | None  # per class, added units no flow can serve; None when no max-flow ran
 
 
 class PeriodLoad:
@@ -116,44 +184,61 @@ class PeriodLoad:
         self.capacity = capacity.astype(np.int64)
         self.demand = np.zeros(self.network.num_classes, dtype=np.int64)
         self.flow = np.zeros(len(self.network.c_idx), dtype=np.int64)
+        self.serves_all = True  # the flow serves all committed demand (see set_demand)
+        self._residual: Residual | None = None  # of the flow, until it changes
 
     @cached_property
     def reach(self) -> np.ndarray:
         """Per class, all the capacity that could ever serve it."""
         return self.capacity @ self.network.eligible
 
+    @property
+    def residual(self) -> Residual:
+        if self._residual is None:
+            self._residual = self.network.residual(self.flow, self.capacity)
+        return self._residual
+
     def try_add(self, extra: np.ndarray) -> np.ndarray | None:
         """A flow (per arc) serving the committed demand plus ``extra``, or None if none exists."""
-        return self.check(extra)[0]
+        return self.check(extra).flow
 
-    def check(self, extra: np.ndarray) -> tuple[np.ndarray | None, frozenset[int]]:
-        """As :meth:`try_add`, with the classes whose Hall condition breaks when a max-flow
-        finds that it does not fit (empty otherwise)."""
+    def check(self, extra: np.ndarray) -> Fit:
+        """As :meth:`try_add`, with what a max-flow learnt when one ran: the classes whose
+        Hall condition breaks, and the units of ``extra`` short."""
         total = self.demand + extra
         over = np.flatnonzero(total > self.reach)
         if len(over):  # a class alone needs more than all who could serve it
-            return None, frozenset([int(over[0])])
+            return Fit(None, frozenset([int(over[0])]), None)
         flow = self.network.fill(self.flow, extra, self.capacity)
         if flow is not None:
-            return flow, frozenset()
-        served, flow, blocking = self.network.max_flow(total, self.capacity)
-        return (flow, frozenset()) if served == int(total.sum()) else (None, blocking)
+            return Fit(flow, frozenset(), None)
+        if not self.serves_all:
+            served, flow, blocking = self.network.max_flow(total, self.capacity)
+            short = total - self.network.served(flow)
+            return Fit(flow, frozenset(), short) if served == int(total.sum()) else Fit(None, blocking, short)
+        short, flow, blocking = self.network.augment(self.flow, self.residual, extra)
+        return Fit(None, blocking, short) if short.any() else Fit(flow, frozenset(), short)
 
     def commit(self, extra: np.ndarray, flow: np.ndarray) -> None:
         self.demand = self.demand + extra
-        self.flow = flow
+        self.flow, self._residual = flow, None
 
     def set_demand(self, demand: np.ndarray) -> None:
-        """Replace the committed demand (which must fit) and route it afresh."""
+        """Replace the committed demand and route it afresh. It should fit; if it does not,
+        checks fall back to routing everything afresh, so they stay exact."""
         self.demand = demand
-        _, self.flow = self.network.arc_flow(demand, self.capacity)
+        served, self.flow = self.network.arc_flow(demand, self.capacity)
+        self.serves_all, self._residual = served == int(demand.sum()), None
 
     def release(self, gone: np.ndarray) -> None:
         """Take demand out again; the remaining demand always still fits."""
         self.set_demand(self.demand - gone)
 
     def shortfall(self, extra: np.ndarray) -> np.ndarray:
-        """Per class, the units of committed demand plus ``extra`` that cannot be served."""
-        total = self.demand + extra
-        _, flow = self.network.arc_flow(total, self.capacity)
-        return total - self.network.served(flow)
+        """Per class, the units of ``extra`` that cannot be served beside the committed
+        demand (and, if that does not fit on its own, of the committed demand too)."""
+        if not self.serves_all:
+            total = self.demand + extra
+            _, flow = self.network.arc_flow(total, self.capacity)
+            return total - self.network.served(flow)
+        return self.network.augment(self.flow, self.residual, extra, cut=False)[0]

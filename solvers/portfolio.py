@@ -215,6 +215,7 @@ class StartScan:
         self.row_of = row_of.reshape(-1)
         self.ruled_out = portfolio.hall.ruled_out(j, rows)  # (periods, distinct rows)
         self.known: dict[tuple[int, int], np.ndarray | None] = {}
+        self.short: dict[tuple[int, int], np.ndarray] = {}  # per class, where a max-flow found it
 
     def flows(self, s: int) -> list[np.ndarray] | None:
         """Flows for every period of j started at s, or None if some period breaks."""
@@ -232,20 +233,29 @@ class StartScan:
         """How many periods of j started at s the Hall-set test alone finds broken."""
         return int(self.ruled_out[s + np.arange(self.length), self.row_of].sum())
 
-    def failing(self, s: int) -> int:
-        """How many periods of j started at s break."""
-        return sum(self.flow(s + r, r) is None for r in range(self.length))
+    def failing(self, s: int, beyond: int | None = None) -> int:
+        """How many periods of j started at s break; once more than ``beyond`` are found,
+        any count above it (the rest are not checked)."""
+        count = self.lower_bound(s)  # the periods the Hall-set test rules out need no max-flow
+        for r in np.flatnonzero(~self.ruled_out[s + np.arange(self.length), self.row_of]):
+            if beyond is not None and count > beyond:
+                break
+            count += self.flow(s + int(r), int(r)) is None
+        return count
 
     def fewest_failing(self, first: int, last: int) -> int:
         """The start in first..last with the fewest periods that break (earliest on ties).
 
         Starts are tried in order of their lower bound, and the search stops once no
-        start left can beat the best, so most starts need no exact check."""
+        start left can beat the best; a start's periods are checked only until it cannot
+        beat the best either, so most starts need few exact checks."""
         best: tuple[int, int] | None = None
         for bound, s in sorted((self.lower_bound(s), s) for s in range(first, last + 1)):
             if best is not None and (bound, s) > best:
                 break
-            best = min(best or (self.length + 1, s), (self.failing(s), s))
+            # s beats the best only with fewer failing periods, or as many and earlier
+            beyond = None if best is None else best[0] - (s > best[1])
+            best = min(best or (self.length + 1, s), (self.failing(s, beyond), s))
         assert best is not None, "an empty range of starts"
         return best[1]
 
@@ -255,16 +265,22 @@ class StartScan:
         out = np.zeros((self.length, len(p.data.classes)), dtype=np.int64)
         for r in range(self.length):
             if self.flow(s + r, r) is None:  # periods that fit fall short by nothing
-                out[r] = p.loads[s + r].shortfall(p._extra(self.j, r))
+                key = (s + r, int(self.row_of[r]))
+                if key not in self.short:
+                    self.short[key] = p.loads[s + r].shortfall(p._extra(self.j, r))
+                out[r] = self.short[key]
         return out
 
     def flow(self, t: int, r: int) -> np.ndarray | None:
         """A flow for period t with j's relative period r added, or None."""
         key = (t, int(self.row_of[r]))
         if key not in self.known:
-            flow, blocking = None, frozenset[int]()
+            flow = None
             if not self.ruled_out[key]:
-                flow, blocking = self.portfolio.loads[t].check(self.portfolio._extra(self.j, r))
-            self.portfolio.hall.learn(blocking)
+                fit = self.portfolio.loads[t].check(self.portfolio._extra(self.j, r))
+                self.portfolio.hall.learn(fit.blocking)
+                if fit.short is not None:
+                    self.short[key] = fit.short
+                flow = fit.flow
             self.known[key] = flow
         return self.known[key]

@@ -79,3 +79,56 @@ def test_fill_moves_no_flow_and_stays_within_capacity(instance, extra):
     assert (dense.sum(axis=1) == demand + more).all()
     assert (dense.sum(axis=0) <= capacity).all()
     assert (dense[~eligible.T] == 0).all()
+
+
+def most_served(demand, capacity, eligible) -> int:
+    """The most units a flow can serve, by brute force: by König-Hall, the demand less
+    the largest deficit of any set of classes (the empty set's is 0)."""
+    classes = range(len(demand))
+    deficit = 0
+    for size in range(1, len(demand) + 1):
+        for subset in itertools.combinations(classes, size):
+            groups = eligible[:, list(subset)].any(axis=1)
+            deficit = max(deficit, int(demand[list(subset)].sum() - capacity[groups].sum()))
+    return int(demand.sum()) - deficit
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances, st.lists(st.integers(0, 9), min_size=4, max_size=4))
+def test_added_demand_is_served_exactly_as_far_as_it_can_be(instance, extra):
+    demand, capacity, eligible = (np.array(x) for x in instance)
+    eligible = eligible.astype(bool)
+    load = PeriodLoad(capacity, eligible)
+    flow = load.try_add(demand)
+    if flow is None:
+        return
+    load.commit(demand, flow)
+    more = np.array(extra[: len(demand)])
+    short = load.shortfall(more)
+    # only the added demand falls short, and by exactly what no flow can serve
+    assert (short >= 0).all() and (short <= more).all()
+    assert int(short.sum()) == int((demand + more).sum()) - most_served(demand + more, capacity, eligible)
+    fit = load.check(more)
+    if fit.short is not None:
+        assert (fit.short == short).all()
+    if fit.flow is None:
+        # the classes named break Hall's condition with the added demand
+        together = (demand + more)[list(fit.blocking)].sum()
+        assert together > capacity[eligible[:, list(fit.blocking)].any(axis=1)].sum()
+    else:
+        dense = load.network.dense(fit.flow)
+        assert (dense.sum(axis=1) == demand + more).all() and (dense.sum(axis=0) <= capacity).all()
+        assert (dense[~eligible.T] == 0).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(instances, st.lists(st.integers(0, 9), min_size=4, max_size=4))
+def test_checks_stay_exact_on_a_load_that_is_already_over(instance, extra):
+    demand, capacity, eligible = (np.array(x) for x in instance)
+    eligible = eligible.astype(bool)
+    load = PeriodLoad(capacity, eligible)
+    load.set_demand(demand)  # may not fit: the checks must then route everything afresh
+    more = np.array(extra[: len(demand)])
+    total = demand + more
+    assert (load.try_add(more) is not None) == brute_force_fits(total, capacity, eligible)
+    assert int(load.shortfall(more).sum()) == int(total.sum()) - most_served(total, capacity, eligible)

@@ -51,6 +51,7 @@ def test_multi_skilled_person_is_not_counted_twice():
     assert [p.id for p in plan.projects if p.selected] == ["a"]
     why = plan.projects[1].explanation
     assert why.code == "displaced" and why.displaced_by == ["a"]  # b fits alone; a took Ann's week
+    assert why.skill == "dev"  # what b lacks, not what a uses
 
 
 def test_a_project_too_big_for_everyone_is_out_for_capacity():
