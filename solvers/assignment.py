@@ -20,6 +20,7 @@ member qualifies for every class the group serves, so the same flow splits over 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -37,13 +38,27 @@ class AssignmentError(RuntimeError):
     """Demand could not be assigned: the selection was not feasible."""
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     staff: int
     project: int
     skill: int
     period: int
     units: int
+
+
+class _Rows(NamedTuple):
+    """Rows as columns (a period has tens of thousands: objects come only at the end)."""
+
+    staff: np.ndarray
+    project: np.ndarray
+    skill: np.ndarray
+    units: np.ndarray
+
+    @staticmethod
+    def join(parts: list[_Rows]) -> _Rows:
+        if not parts:
+            return _Rows(*(np.zeros(0, dtype=np.int64),) * 4)
+        return _Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Rows._fields))
 
 
 @dataclass
@@ -69,19 +84,21 @@ def assign(data: ProblemData, starts: dict[int, int]) -> list[Row]:
         if not len(needs.units):
             continue
         period = _Period(data, t, needs, base, skill_of, min_level)
-        period_rows = period.solve(history, last)
+        period_rows = _merge(period.solve(history, last))
         last = {j: empty for j in starts}
         for j, people in _people_by_project(period_rows).items():
             last[j], history[j] = people, np.union1d(history[j], people)
-        rows += period_rows
-    return _merge(rows)
+        periods = [t] * len(period_rows.units)
+        columns = (period_rows.staff, period_rows.project, period_rows.skill)
+        rows += map(Row, *(c.tolist() for c in columns), periods, period_rows.units.tolist())
+    return rows
 
 
-def _people_by_project(rows: list[Row]) -> dict[int, np.ndarray]:
-    people: dict[int, set[int]] = {}
-    for r in rows:
-        people.setdefault(r.project, set()).add(r.staff)
-    return {j: np.array(sorted(p), dtype=np.int64) for j, p in people.items()}
+def _people_by_project(rows: _Rows) -> dict[int, np.ndarray]:
+    """Each project's people (sorted) in rows sorted by project and person."""
+    pairs = np.unique(np.stack([rows.project, rows.staff]), axis=1)
+    projects, first = np.unique(pairs[0], return_index=True)
+    return {int(j): people for j, people in zip(projects, np.split(pairs[1], first[1:]), strict=True)}
 
 
 def _needs(data: ProblemData, starts: dict[int, int], t: int) -> _Needs:
@@ -163,7 +180,7 @@ class _Period:
         n, p, b, classes = n[ok], p[ok], b[ok], classes[ok]
         return n, self.person_node[p], self.needs.units[n], self.cost(p, classes) - b
 
-    def solve(self, history: dict[int, np.ndarray], last: dict[int, np.ndarray]) -> list[Row]:
+    def solve(self, history: dict[int, np.ndarray], last: dict[int, np.ndarray]) -> _Rows:
         needs, n = self.needs, len(self.needs.units)
         into_class = (np.arange(n), self.class_node, needs.units, np.zeros(n, dtype=np.int64))
         to_sink = (
@@ -190,22 +207,25 @@ class _Period:
         via_class = flows[sizes[0] : sizes[1]]
         to_people = (heads[sizes[1] : sizes[2]], flows[sizes[1] : sizes[2]])
         straight = (tails[sizes[2] : sizes[3]], heads[sizes[2] : sizes[3]], flows[sizes[2] : sizes[3]])
-        return self._rows(*straight) + self._split(via_class, *to_people, tails[sizes[1] : sizes[2]])
+        return _Rows.join(
+            [self._rows(*straight), self._split(via_class, *to_people, tails[sizes[1] : sizes[2]])]
+        )
 
-    def _rows(self, need: np.ndarray, node: np.ndarray, units: np.ndarray) -> list[Row]:
+    def _rows(self, need: np.ndarray, node: np.ndarray, units: np.ndarray) -> _Rows:
         used = units > 0
-        return [
-            Row(int(p), int(self.needs.project[i]), int(self.skill_of[self.needs.cls[i]]), self.t, int(u))
-            for i, p, u in zip(
-                need[used], self.people[node[used] - self.first_person], units[used], strict=True
-            )
-        ]
+        need = need[used]
+        return _Rows(
+            staff=self.people[node[used] - self.first_person],
+            project=self.needs.project[need],
+            skill=self.skill_of[self.needs.cls[need]],
+            units=units[used].astype(np.int64),
+        )
 
     def _split(
         self, via_class: np.ndarray, node: np.ndarray, units: np.ndarray, class_node: np.ndarray
-    ) -> list[Row]:
+    ) -> _Rows:
         """Pair each class node's inflow (needs, in order) with its outflow (people, in order)."""
-        out: list[Row] = []
+        out: list[_Rows] = []
         for c_node in np.unique(class_node[units > 0]):
             mine = np.flatnonzero(self.class_node == c_node)
             inflow = via_class[mine]
@@ -215,14 +235,13 @@ class _Period:
             starts = np.concatenate([[0], cuts[:-1]])
             need = mine[np.searchsorted(ends_in, starts, side="right")]
             person = node[arcs[np.searchsorted(ends_out, starts, side="right")]]
-            out += self._rows(need, person, cuts - starts)
-        return out
+            out.append(self._rows(need, person, cuts - starts))
+        return _Rows.join(out)
 
 
-def _merge(rows: list[Row]) -> list[Row]:
-    """One row per (staff, project, skill, period): a person may serve two levels of a skill."""
-    merged: dict[tuple[int, int, int, int], int] = {}
-    for r in rows:
-        key = (r.staff, r.project, r.skill, r.period)
-        merged[key] = merged.get(key, 0) + r.units
-    return [Row(*key, units) for key, units in merged.items()]
+def _merge(rows: _Rows) -> _Rows:
+    """One row per (project, skill, staff), in that order: a person may serve two levels of a skill."""
+    keys, where = np.unique(np.stack([rows.project, rows.skill, rows.staff]), axis=1, return_inverse=True)
+    units = np.zeros(keys.shape[1], dtype=np.int64)
+    np.add.at(units, where.reshape(-1), rows.units)
+    return _Rows(staff=keys[2], project=keys[0], skill=keys[1], units=units)
