@@ -127,8 +127,8 @@ def measure(code: Path, size: str, seed: int, wall_limit: float) -> dict[str, An
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> None:
     """The greedy plan and each project's decision and kind of explanation must not change."""
-    for step, key in (("greedy", "starts"), ("make_plan", "projects")):
-        if step in old["steps"] and step in new["steps"]:
+    for step, key in (("greedy", "starts"), ("make_plan", "decisions")):
+        if key in old["steps"].get(step, {}) and key in new["steps"].get(step, {}):
             a, b = old["steps"][step][key], new["steps"][step][key]
             assert a == b, f"{new['size']} seed {new['seed']}: {step} differs ({a} vs {b})"
 

@@ -75,24 +75,31 @@ def _with_extra(portfolio: Portfolio, j: int, short: Explanation) -> Explanation
 
 
 def _displaced(portfolio: Portfolio, j: int, short: Explanation) -> Explanation:
-    """Capacity that exists, beside the mandatory work, but goes to projects the plan keeps: name them."""
+    """Capacity that exists, beside the mandatory work, but goes to projects the plan keeps: name
+    them, those taking the most hours of people who could do the lacking work first."""
     data = portfolio.data
-    periods = set(short.periods or [])
+    periods = np.array(sorted(short.periods or []), dtype=np.int64)
     competing = _competing(data, short)
-    rivals = [
-        p
+    first, last = (int(periods.min()), int(periods.max())) if len(periods) else (0, -1)
+    hours = {
+        p: _hours_taken(data, p, s, periods, competing)
         for p, s in portfolio.starts.items()
-        if not data.mandatory[p]
-        and periods & set(range(s, s + int(data.length[p])))
-        and competing[data.project_classes[p]].any()
-    ]
-    rivals.sort(key=lambda p: (-data.value[p], data.project_ids[p]))
+        if not data.mandatory[p] and s <= last and s + int(data.length[p]) > first
+    }
+    rivals = [p for p, taken in hours.items() if taken > 0]
+    rivals.sort(key=lambda p: (-hours[p], -data.value[p], data.project_ids[p]))
     ids = [data.project_ids[p] for p in rivals[:3]]
     text = short.text.replace("Left out: needs", "Left out for other work: it would need", 1)
     who = _rivals(ids, len(rivals))
     text += f" That capacity goes to {who}, which the plan keeps."
     update = {"code": "displaced", "text": text, "displaced_by": ids, "displaced_words": who}
     return short.model_copy(update=update)
+
+
+def _hours_taken(data: ProblemData, p: int, s: int, periods: np.ndarray, competing: np.ndarray) -> int:
+    """Units of project p (started at s) in ``periods`` and in the ``competing`` classes."""
+    rows = periods[(periods >= s) & (periods < s + int(data.length[p]))] - s
+    return int(data.demand[p][rows][:, competing[data.project_classes[p]]].sum())
 
 
 def _competing(data: ProblemData, short: Explanation) -> np.ndarray:
@@ -103,6 +110,7 @@ def _competing(data: ProblemData, short: Explanation) -> np.ndarray:
         for c, cls in enumerate(data.classes)
         if data.skill_ids[cls.skill] == short.skill and cls.min_level == short.min_level
     ]
+    assert lacking, "a shortfall is always in one of the portfolio's classes"
     qualified = data.group_eligible[:, lacking].any(axis=1)
     return np.asarray(data.group_eligible[qualified].any(axis=0))
 

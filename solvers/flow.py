@@ -83,18 +83,22 @@ class Network:
         """Per class, the units a flow serves."""
         return np.bincount(self.c_idx, weights=arcs, minlength=self.num_classes).astype(np.int64)
 
-    def fill(self, arcs: np.ndarray, extra: np.ndarray, capacity: np.ndarray) -> np.ndarray | None:
-        """``arcs`` plus ``extra`` routed into the capacity ``arcs`` leaves free, moving no
-        existing flow; None when that is not enough (a max-flow may still reroute it)."""
-        used = np.bincount(self.g_idx, weights=arcs, minlength=self.num_groups).astype(np.int64)
-        free = capacity - used
+    def free(self, arcs: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+        """Per group, the capacity the flow ``arcs`` leaves."""
+        return capacity - np.bincount(self.g_idx, weights=arcs, minlength=self.num_groups).astype(np.int64)
+
+    def fill(self, arcs: np.ndarray, extra: np.ndarray, free: np.ndarray) -> np.ndarray | None:
+        """``arcs`` plus ``extra`` routed into the capacity ``free`` that ``arcs`` leaves (see
+        :meth:`free`), moving no existing flow; None when that is not enough (a max-flow may
+        still reroute it)."""
+        free = free.copy()
         out = arcs.copy()
         for c in np.flatnonzero(extra):
             arcs_c = self.fill_order[self.class_start[c] : self.class_start[c + 1]]
             groups = self.g_idx[arcs_c]
             avail = free[groups]
             before = np.cumsum(avail) - avail  # free capacity in the groups ahead of each
-            take = np.clip(extra[c] - before, 0, avail)
+            take = np.minimum(np.maximum(extra[c] - before, 0), avail)  # np.clip costs more per call
             if int(take.sum()) < extra[c]:
                 return None
             out[arcs_c] += take
@@ -110,17 +114,17 @@ class Network:
         """The residual network of a flow ``arcs`` into ``capacity``, with no source arcs yet:
         every class-to-group arc (unbounded), each arc with flow backwards (up to its flow),
         and each group with capacity left to the sink."""
-        used = np.bincount(self.g_idx, weights=arcs, minlength=self.num_groups).astype(np.int64)
-        free = capacity - used
-        back, open_ = np.flatnonzero(arcs), np.flatnonzero(free)
-        n_c = self.num_classes
-        unbounded = np.full(len(self.c_idx), max(int(capacity.sum()), 0))  # no flow can exceed it
+        free = np.maximum(self.free(arcs, capacity), 0)
+        back, n_c, n_g = np.flatnonzero(arcs), self.num_classes, self.num_groups
+        unbounded = np.full(len(self.c_idx), int(free.sum() + arcs.sum()))  # no flow can exceed it
+        # Every group gets its arc to the sink, full ones too: with none, OR-Tools has no sink
+        # node, and the minimum cut comes back empty.
         return Residual(
-            tails=np.concatenate([self.c_idx, n_c + self.g_idx[back], n_c + open_]).astype(np.int32),
-            heads=np.concatenate([n_c + self.g_idx, self.c_idx[back], np.full(len(open_), self.sink)]).astype(
+            tails=np.concatenate([self.c_idx, n_c + self.g_idx[back], n_c + np.arange(n_g)]).astype(np.int32),
+            heads=np.concatenate([n_c + self.g_idx, self.c_idx[back], np.full(n_g, self.sink)]).astype(
                 np.int32
             ),
-            caps=np.concatenate([unbounded, arcs[back], free[open_]]).astype(np.int64),
+            caps=np.concatenate([unbounded, arcs[back], free]).astype(np.int64),
             back=back,
         )
 
@@ -173,7 +177,9 @@ class Fit(NamedTuple):
 
     flow: np.ndarray | None  # per arc, serving the committed demand and the added; None if it does not fit
     blocking: frozenset[int]  # classes of a broken Hall condition, when one was found
-    short: np.ndarray | None  # per class, added units no flow can serve; None when no max-flow ran
+    # per class, the added units no flow can serve (with the committed ones, on a load whose own
+    # demand does not fit); None when no max-flow ran
+    short: np.ndarray | None
 
 
 class PeriodLoad:
@@ -186,11 +192,18 @@ class PeriodLoad:
         self.flow = np.zeros(len(self.network.c_idx), dtype=np.int64)
         self.serves_all = True  # the flow serves all committed demand (see set_demand)
         self._residual: Residual | None = None  # of the flow, until it changes
+        self._free: np.ndarray | None = None  # per group, what the flow leaves, until it changes
 
     @cached_property
     def reach(self) -> np.ndarray:
         """Per class, all the capacity that could ever serve it."""
         return self.capacity @ self.network.eligible
+
+    @property
+    def free(self) -> np.ndarray:
+        if self._free is None:
+            self._free = self.network.free(self.flow, self.capacity)
+        return self._free
 
     @property
     def residual(self) -> Residual:
@@ -209,26 +222,26 @@ class PeriodLoad:
         over = np.flatnonzero(total > self.reach)
         if len(over):  # a class alone needs more than all who could serve it
             return Fit(None, frozenset([int(over[0])]), None)
-        flow = self.network.fill(self.flow, extra, self.capacity)
-        if flow is not None:
-            return Fit(flow, frozenset(), None)
-        if not self.serves_all:
+        if not self.serves_all:  # the flow is no base to build on: route everything
             served, flow, blocking = self.network.max_flow(total, self.capacity)
             short = total - self.network.served(flow)
             return Fit(flow, frozenset(), short) if served == int(total.sum()) else Fit(None, blocking, short)
+        filled = self.network.fill(self.flow, extra, self.free)
+        if filled is not None:
+            return Fit(filled, frozenset(), None)
         short, flow, blocking = self.network.augment(self.flow, self.residual, extra)
         return Fit(None, blocking, short) if short.any() else Fit(flow, frozenset(), short)
 
     def commit(self, extra: np.ndarray, flow: np.ndarray) -> None:
         self.demand = self.demand + extra
-        self.flow, self._residual = flow, None
+        self.flow, self._residual, self._free = flow, None, None
 
     def set_demand(self, demand: np.ndarray) -> None:
         """Replace the committed demand and route it afresh. It should fit; if it does not,
         checks fall back to routing everything afresh, so they stay exact."""
         self.demand = demand
         served, self.flow = self.network.arc_flow(demand, self.capacity)
-        self.serves_all, self._residual = served == int(demand.sum()), None
+        self.serves_all, self._residual, self._free = served == int(demand.sum()), None, None
 
     def release(self, gone: np.ndarray) -> None:
         """Take demand out again; the remaining demand always still fits."""

@@ -279,7 +279,7 @@ class StartScan:
             if not self.ruled_out[key]:
                 fit = self.portfolio.loads[t].check(self.portfolio._extra(self.j, r))
                 self.portfolio.hall.learn(fit.blocking)
-                if fit.short is not None:
+                if fit.flow is None and fit.short is not None:
                     self.short[key] = fit.short
                 flow = fit.flow
             self.known[key] = flow

@@ -3,7 +3,7 @@
 import itertools
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from solvers.flow import PeriodLoad, route
@@ -71,7 +71,7 @@ def test_fill_moves_no_flow_and_stays_within_capacity(instance, extra):
     if flow is None:
         return
     more = np.array(extra[: len(demand)])
-    filled = load.network.fill(flow, more, load.capacity)
+    filled = load.network.fill(flow, more, load.network.free(flow, load.capacity))
     if filled is None:
         return
     assert (filled >= flow).all()  # only adds
@@ -95,6 +95,7 @@ def most_served(demand, capacity, eligible) -> int:
 
 @settings(max_examples=300, deadline=None)
 @given(instances, st.lists(st.integers(0, 9), min_size=4, max_size=4))
+@example(([1, 2, 5], [0, 8], [[1, 1, 1], [1, 1, 1]]), [2, 0, 0, 0])  # every group full: the cut still names
 def test_added_demand_is_served_exactly_as_far_as_it_can_be(instance, extra):
     demand, capacity, eligible = (np.array(x) for x in instance)
     eligible = eligible.astype(bool)
@@ -110,7 +111,7 @@ def test_added_demand_is_served_exactly_as_far_as_it_can_be(instance, extra):
     assert int(short.sum()) == int((demand + more).sum()) - most_served(demand + more, capacity, eligible)
     fit = load.check(more)
     if fit.short is not None:
-        assert (fit.short == short).all()
+        assert int(fit.short.sum()) == int(short.sum())
     if fit.flow is None:
         # the classes named break Hall's condition with the added demand
         together = (demand + more)[list(fit.blocking)].sum()
@@ -123,6 +124,8 @@ def test_added_demand_is_served_exactly_as_far_as_it_can_be(instance, extra):
 
 @settings(max_examples=200, deadline=None)
 @given(instances, st.lists(st.integers(0, 9), min_size=4, max_size=4))
+@example(([1, 1, 0], [1, 1], [[1, 1, 0], [0, 0, 1]]), [0, 0, 1, 0])  # a fill would find room that is not
+@example(([0, 7, 7], [9], [[1, 1, 1]]), [0, 0, 0, 0])  # nothing added to a load already over
 def test_checks_stay_exact_on_a_load_that_is_already_over(instance, extra):
     demand, capacity, eligible = (np.array(x) for x in instance)
     eligible = eligible.astype(bool)

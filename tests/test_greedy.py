@@ -54,6 +54,38 @@ def test_multi_skilled_person_is_not_counted_twice():
     assert why.skill == "dev"  # what b lacks, not what a uses
 
 
+def test_displaced_names_only_projects_that_take_the_people_it_lacks():
+    # Ann (ba, dev) is taken by 'a'; Bob (pm only) by 'c', worth more. 'b' needs dev, which only
+    # Ann has: 'a' displaces it, 'c' does not, whatever its value.
+    one_week = {"value": 10, "latest_finish": 0}
+    data = tiny(
+        skills=[{"id": "ba"}, {"id": "dev"}, {"id": "pm"}],
+        staff=[
+            {"id": "ann", "fte": 1.0, "skills": {"ba": 3, "dev": 3}},
+            {"id": "bob", "fte": 1.0, "skills": {"pm": 3}},
+        ],
+        projects=[
+            {"id": "a", **one_week, "phases": [{"periods": 1, "demand": [{"skill": "ba", "hours": 8}]}]},
+            {
+                "id": "b",
+                **one_week,
+                "value": 5,
+                "phases": [{"periods": 1, "demand": [{"skill": "dev", "hours": 8}]}],
+            },
+            {
+                "id": "c",
+                **one_week,
+                "value": 90,
+                "phases": [{"periods": 1, "demand": [{"skill": "pm", "hours": 8}]}],
+            },
+        ],
+    )
+    plan = solve(data, solver="greedy")
+    assert sorted(p.id for p in plan.projects if p.selected) == ["a", "c"]
+    why = plan.projects[1].explanation
+    assert why.code == "displaced" and why.skill == "dev" and why.displaced_by == ["a"]
+
+
 def test_a_project_too_big_for_everyone_is_out_for_capacity():
     data = tiny(
         staff=[{"id": "ann", "fte": 1.0, "skills": {"ba": 3, "dev": 3}}],

@@ -2,6 +2,7 @@
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import build
 from engine.validation import validate
@@ -46,3 +47,44 @@ def test_start_scan_agrees_with_a_plain_max_flow_at_every_start(raw):
         assert (served == load.demand).all(), t
         used = np.bincount(load.network.g_idx, weights=load.flow, minlength=data.num_groups)
         assert (used <= load.capacity).all()
+
+
+def plain_failing(portfolio: Portfolio, j: int, s: int) -> int:
+    """How many periods of project j at s break, by a max-flow each, with no shortcuts."""
+    data, count = portfolio.data, 0
+    for r in range(int(data.length[j])):
+        load = portfolio.loads[s + r]
+        total = load.demand.copy()
+        total[data.project_classes[j]] += data.demand[j][r]
+        count += route(total, load.capacity, data.group_eligible)[0] < total.sum()
+    return count
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_projects=8), st.randoms(use_true_random=False))
+def test_the_closest_start_and_its_shortfall_match_plain_max_flows(raw, rnd):
+    scenario, _ = validate(raw)
+    if scenario is None:
+        return
+    data = build(scenario)
+    portfolio = Portfolio(data)
+    order = list(range(data.num_projects))
+    rnd.shuffle(order)
+    for j in order:
+        first, last = int(data.earliest[j]), int(data.latest[j])
+        if first > last:
+            continue
+        counts = [plain_failing(portfolio, j, s) for s in range(first, last + 1)]
+        best = portfolio.scan(j).fewest_failing(first, last)
+        assert best == first + int(np.argmin(counts))  # fewest failing, earliest on ties
+        short = portfolio.shortfall(j, best)
+        for r in range(int(data.length[j])):
+            load, extra = portfolio.loads[best + r], portfolio._extra(j, r)
+            total = load.demand + extra
+            assert (
+                int(short[r].sum()) == int(total.sum()) - route(total, load.capacity, data.group_eligible)[0]
+            )
+            assert (short[r] <= extra).all()  # only the project's own work falls short
+        flows = portfolio.capacity_flows(j, first)
+        if flows is not None and rnd.random() < 0.7:
+            portfolio.place(j, first, flows)
