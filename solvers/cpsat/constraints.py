@@ -70,8 +70,9 @@ class Constraints:
         data = self.data
         for j in range(data.num_projects):
             for pred, lag in data.predecessors[j]:
-                if self.base is not None and not self.v.starts[pred]:
-                    continue  # decided in the base: the caller restricted j's starts
+                if self.base is not None and pred in self.base.starts:
+                    continue  # placed in the base: the caller restricted j's starts
+                # A predecessor with no start left (none fits, or it is out) keeps j out.
                 gap = int(data.length[pred]) + lag
                 early = sorted(self.v.starts[pred].items())
                 for s, x in self.v.starts[j].items():
@@ -154,7 +155,12 @@ class Constraints:
         if budget is None:
             return
         labour = labour_estimate(data) if data.include_labour else None
+        # Each project's cost is rounded once per cap it counts against (its whole cost for the
+        # total, its share in a year for that year): rounding each period's share and summing
+        # them made a plan exactly at a yearly budget look over it (found by fuzzing), so the
+        # model was stricter than the budget and its bound, and "optimal", were wrong.
         per_period: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        per_year: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         total_terms = []
         for j in range(data.num_projects):
             cost = np.full(int(data.length[j]), data.cost[j] / data.length[j])
@@ -162,8 +168,13 @@ class Constraints:
                 cost = cost + labour[j]
             for s, x in self.v.starts[j].items():
                 total_terms.append((_money(cost.sum()), x))
-                for r, amount in enumerate(cost):
-                    per_period[s + r].append((_money(amount), x))
+                if data.period_cost_cap is not None:
+                    for r, amount in enumerate(cost):
+                        per_period[s + r].append((_money(amount), x))
+                if data.year_of_period is not None:
+                    years = data.year_of_period[s : s + len(cost)]
+                    for y in np.unique(years):
+                        per_year[int(y)].append((_money(cost[years == y].sum()), x))
         spent = np.zeros(data.num_periods) if self.base is None else self.base.spent_period
         if data.total_budget is not None:
             self._cap(total_terms, data.total_budget - float(spent.sum()))
@@ -173,8 +184,7 @@ class Constraints:
         if data.year_of_period is not None:
             for y, (_, cap) in enumerate(data.year_caps):
                 in_year = np.flatnonzero(data.year_of_period == y)
-                terms = [term for t in in_year for term in per_period.get(int(t), [])]
-                self._cap(terms, cap - float(spent[in_year].sum()))
+                self._cap(per_year.get(y, []), cap - float(spent[in_year].sum()))
 
     def _cap(self, terms: list[tuple[int, cp_model.IntVar]], cap: float) -> None:
         limit = math.floor(cap * MONEY_SCALE + 1e-6)

@@ -33,7 +33,15 @@ from solvers.cpsat.delays import END, START, Delays, least_delays, spans
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.objective import Objective
 from solvers.cpsat.precedence import CriticalPaths, interchangeable, symmetric_order
-from solvers.cpsat.solve import Progress, _Budget, _finish, _infeasible, _Search, _solver
+from solvers.cpsat.solve import (
+    Progress,
+    _Budget,
+    _finish,
+    _infeasible,
+    _Search,
+    _solver,
+    keeps_windows_and_dependencies,
+)
 from solvers.greedy import solve_greedy
 from solvers.portfolio import Schedule
 
@@ -213,17 +221,6 @@ class MakespanModel:
         return {j: int(solver.value(s)) for j, s in enumerate(self.starts)}
 
 
-def keeps_windows_and_order(data: ProblemData, starts: dict[int, int]) -> bool:
-    """Every start within its window and the horizon, and after each predecessor's finish
-    plus lag: checked again for plans from outside CP-SAT's model (``serial.py``)."""
-    for j, s in starts.items():
-        if not data.earliest[j] <= s <= data.latest[j] or s + data.length[j] > data.num_periods:
-            return False
-        if any(s < starts[p] + data.length[p] + lag for p, lag in data.predecessors[j]):
-            return False
-    return True
-
-
 def exclusive_cliques(
     data: ProblemData, pieces: list[Segment], hall_sets: set[ClassSet], paths: CriticalPaths
 ) -> list[list[int]]:
@@ -316,7 +313,7 @@ class _Rounds:
             starts = dict(enumerate(start))
             broken = self.check.violations(starts)
             self.sets |= parts(self.data, broken)  # for the rounds
-            if broken or not keeps_windows_and_order(self.data, starts):
+            if broken or not keeps_windows_and_dependencies(self.data, starts):
                 return False
             self.search.offer(starts)
             return True
