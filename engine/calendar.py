@@ -81,10 +81,11 @@ class PeriodCalendar:
         return int(np.busday_count(first, stop))
 
     def leave_days(self, first: dt.date, last: dt.date) -> np.ndarray:
-        """Working days of the inclusive range ``first..last`` falling in each period."""
+        """Working days of the inclusive range ``first..last`` falling in each period (leave
+        may run to 9999-12-31, "for good": it is clipped to the horizon first)."""
         days = np.zeros(self.num_periods)
         lo = max(first, self.starts[0])
-        hi = min(last + dt.timedelta(days=1), self.end)
+        hi = self.end if last >= self.end else last + dt.timedelta(days=1)
         t = self.period_of(lo)
         while lo < hi and t < self.num_periods:
             stop = min(hi, self.starts[t + 1])

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from engine.io import read_document
 from engine.plan import Plan
 from engine.problem import ProblemData, build
 from engine.results import make_plan
-from engine.scenario import Scenario
+from engine.scenario import Policy, Scenario
 from engine.validation import parse_scenario
 from solvers.assignment import assign
 from solvers.cpsat import solve_cpsat
@@ -73,17 +75,40 @@ def solve(
         raise ScenarioError(
             [Problem("solver", f"unknown solver '{solver}' (choose from {', '.join(SOLVERS)})")]
         )
+    policy = _with_options(scenario.policy, time_limit_s=time_limit, seed=seed, relative_gap=relative_gap)
     data = build(scenario)
-    policy = scenario.policy
     schedule = SOLVERS[solver](
         data,
-        time_limit=policy.time_limit_s if time_limit is None else time_limit,
-        seed=policy.seed if seed is None else seed,
+        time_limit=policy.time_limit_s,
+        seed=policy.seed,
         on_progress=on_progress,
         deterministic=deterministic,
-        relative_gap=relative_gap,
+        relative_gap=policy.relative_gap,
     )
     return plan_from(data, schedule, started=started, solver=solver)
+
+
+OPTION_NAMES = {"time_limit_s": "time_limit", "seed": "seed", "relative_gap": "relative_gap"}
+
+
+def _with_options(policy: Policy, **options: float | None) -> Policy:
+    """The policy with the caller's options in place of its own, checked as the scenario's
+    own are (a seed of 2**31 or an infinite time limit would crash the solver)."""
+    given = {name: value for name, value in options.items() if value is not None}
+    if not given:
+        return policy
+    try:
+        return Policy.model_validate({**policy.model_dump(), **given})
+    except ValidationError as error:
+        from engine.errors import Problem, ScenarioError
+
+        problems = [
+            Problem(
+                OPTION_NAMES.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"].removeprefix("Value error, ")
+            )
+            for e in error.errors()
+        ]
+        raise ScenarioError(problems) from None
 
 
 def plan_from(data: ProblemData, schedule: Schedule, *, started: float, solver: str) -> Plan:

@@ -250,7 +250,7 @@ def _merged(person: Staff) -> list[tuple[dt.date, dt.date]]:
     """Leave ranges with overlaps merged, so a day off counts once."""
     merged: list[tuple[dt.date, dt.date]] = []
     for start, end in sorted((leave.start, leave.end) for leave in person.leave):
-        if merged and start <= merged[-1][1] + dt.timedelta(days=1):
+        if merged and (start - merged[-1][1]).days <= 1:  # overlapping or adjacent (no date past 9999-12-31)
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))

@@ -7,15 +7,87 @@ here; cross-references (unknown ids, cycles, windows) are checked in ``validatio
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import math
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# Limits: far beyond any real portfolio, and small enough that the solvers' integer arithmetic
+# (thousandths of an hour and hundredths of money, inside CP-SAT's 62 bits) stays exact.
+# docs/FORMAT-NOTES.md ("Limits") says where each comes from; engine.validation checks the totals.
+MAX_PERIODS = 1_000  # calendar periods; also the longest phase and dependency lag
+MAX_FTE = 100_000  # one person or pool, or one demand line, per period
+MAX_FTE_HOURS = 1_000  # hours per FTE per period (a 31-day month has 744)
+MAX_HOURS = MAX_FTE * MAX_FTE_HOURS  # a demand line's hours per period: 100,000,000
+MAX_MONEY = 10**15  # value, cost, cost of delay, budgets
+MAX_RATE = 10**9  # cost_per_hour
+MAX_PRIORITY = 10**6  # a given priority (computed ones are 0 to 100)
+MAX_WEIGHT = 10**6  # a driver's weight
+MAX_SEED = 2**31 - 1  # CP-SAT's random seed is a 32-bit integer
+# Totals over the whole scenario (checked in engine.validation):
+MAX_TOTAL_HOURS = 10**12  # all projects' demand; all staff's capacity over the horizon
+MAX_WORTH = 10**18  # the projects' value plus cost of delay over the horizon
+MAX_SPEND = 10**13  # with a budget: the projects' cost, and labour at the dearest rate if counted
+
+
+def shown(number: float) -> str:
+    """A number as people write it: 100,000,000, 0.5 or 1e+16."""
+    try:
+        return f"{float(number):,.16g}"
+    except OverflowError:  # an integer beyond any float
+        return f"{Decimal(number):.3e}"
+
+
+def _number(limit: float | None = None) -> BeforeValidator:
+    """Refuse what JSON lets through as a number but is none: true/false (Python's 1 and 0),
+    infinity (``1e999``) and NaN; and numbers above ``limit``, naming it. Pydantic's own
+    checks follow (ranges, and text such as "1.5")."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        if limit is not None and isinstance(value, int | float) and value > limit:
+            raise ValueError(f"must be at most {shown(limit)}, not {shown(value)}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _whole(what: str = "a whole number") -> BeforeValidator:
+    """Refuse true/false where a whole number is expected (pydantic reads them as 1 and 0)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be {what}, not {str(value).lower()}")
+        return value
+
+    return BeforeValidator(check)
+
+
+# Every number in a scenario is finite, and most are limited above (see the limits).
+Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False), _number(MAX_HOURS)]
+Fte = Annotated[float, Field(ge=0, le=MAX_FTE, allow_inf_nan=False), _number(MAX_FTE)]
+Money = Annotated[float, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False), _number(MAX_MONEY)]
+Rate = Annotated[float, Field(ge=0, le=MAX_RATE, allow_inf_nan=False), _number(MAX_RATE)]
+Priority = Annotated[float, Field(ge=0, le=MAX_PRIORITY, allow_inf_nan=False), _number(MAX_PRIORITY)]
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False), _number(MAX_WEIGHT)]
+Score = Annotated[float, Field(ge=0, le=5, allow_inf_nan=False), _number()]
+Level = Annotated[int, Field(ge=1, le=5), _whole()]
+Periods = Annotated[int, Field(ge=1, le=MAX_PERIODS), _whole()]
 
 # A period may be given as its number (0-based) or as any date inside it.
-PeriodRef = int | dt.date
-
-NonNegative = Annotated[float, Field(ge=0)]
-Level = Annotated[int, Field(ge=1, le=5)]
+PeriodRef = Annotated[int | dt.date, _whole("a period number or a date")]
 
 
 class _Item(BaseModel):
@@ -26,9 +98,29 @@ class _Item(BaseModel):
 class Calendar(_Item):
     start: dt.date
     period: Literal["week", "month"] = "week"
-    periods: int = Field(ge=1, le=1000)
-    fte_hours: float = Field(default=37.5, gt=0)
+    periods: Periods
+    fte_hours: Annotated[
+        float, Field(gt=0, le=MAX_FTE_HOURS, allow_inf_nan=False), _number(MAX_FTE_HOURS)
+    ] = 37.5
     year_start: str = Field(default="04-01", pattern=r"^\d{2}-\d{2}$")
+
+    @field_validator("periods")
+    @classmethod
+    def _ends_by_the_last_date(cls, periods: int, info: ValidationInfo) -> int:
+        # The engine works with the day after the horizon, so that day must exist.
+        start, period = info.data.get("start"), info.data.get("period")
+        if start is None or period is None:
+            return periods
+        if period == "week":
+            fits = start.toordinal() + 7 * periods <= dt.date.max.toordinal()
+        else:
+            fits = (start.year * 12 + start.month - 1 + periods) // 12 <= dt.date.max.year
+        if not fits:
+            raise ValueError(
+                f"{periods} {period}{'s' if periods > 1 else ''} from {start} run past {dt.date.max}, "
+                "the last date there is"
+            )
+        return periods
 
 
 class Skill(_Item):
@@ -46,11 +138,11 @@ class Staff(_Item):
     name: str | None = None
     org: str | None = None
     team: str | None = None
-    fte: NonNegative = 1.0
+    fte: Fte = 1.0
     skills: dict[str, Level] = Field(default_factory=dict)
-    cost_per_hour: NonNegative = 0.0
+    cost_per_hour: Rate = 0.0
     leave: list[Leave] = Field(default_factory=list)
-    fte_by_period: list[NonNegative] | None = None
+    fte_by_period: list[Fte] | None = None
 
     @property
     def is_pool(self) -> bool:
@@ -59,8 +151,8 @@ class Staff(_Item):
 
 class Demand(_Item):
     skill: str
-    fte: NonNegative | None = None
-    hours: NonNegative | None = None
+    fte: Fte | None = None
+    hours: Hours | None = None
     min_level: Level = 1
 
     @model_validator(mode="after")
@@ -75,28 +167,28 @@ class Demand(_Item):
 
 class Phase(_Item):
     name: str | None = None
-    periods: int = Field(ge=1)
+    periods: Periods
     demand: list[Demand] = Field(default_factory=list)
 
 
 class Dependency(_Item):
     project: str
-    lag: int = Field(default=0, ge=0)
+    lag: Annotated[int, Field(ge=0, le=MAX_PERIODS), _whole()] = 0
 
 
 class Project(_Item):
     id: str = Field(min_length=1)
     name: str | None = None
     org: str | None = None
-    value: NonNegative = 0.0
-    cost: NonNegative = 0.0
-    priority: Annotated[float, Field(ge=0)] | None = None
-    scores: dict[str, Annotated[float, Field(ge=0, le=5)]] = Field(default_factory=dict)
+    value: Money = 0.0
+    cost: Money = 0.0
+    priority: Priority | None = None
+    scores: dict[str, Score] = Field(default_factory=dict)
     mandatory: bool = False
     start: PeriodRef | None = None
     earliest_start: PeriodRef | None = None
     latest_finish: PeriodRef | None = None
-    cost_of_delay: NonNegative = 0.0
+    cost_of_delay: Money = 0.0
     depends_on: list[Dependency] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
 
@@ -121,23 +213,23 @@ class Project(_Item):
 class Driver(_Item):
     id: str = Field(min_length=1)
     name: str | None = None
-    weight: NonNegative = 1.0
+    weight: Weight = 1.0
 
 
 class Budget(_Item):
-    total: NonNegative | None = None
-    by_period: list[NonNegative] | None = None
-    by_year: dict[str, NonNegative] | None = None
+    total: Money | None = None
+    by_period: list[Money] | None = None
+    by_year: dict[str, Money] | None = None
     include_labour: bool = False
 
 
 class Policy(_Item):
     objective: Literal["value", "priority", "makespan"] = "value"
     budget: Budget | None = None
-    max_utilisation: float = Field(default=1.0, gt=0, le=1)
-    time_limit_s: float = Field(default=10.0, gt=0)
-    seed: int = Field(default=0, ge=0)
-    relative_gap: float = Field(default=0.0, ge=0, le=1)
+    max_utilisation: Annotated[float, Field(gt=0, le=1), _number()] = 1.0
+    time_limit_s: Annotated[float, Field(gt=0, allow_inf_nan=False), _number()] = 10.0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED), _whole()] = 0
+    relative_gap: Annotated[float, Field(ge=0, le=1), _number()] = 0.0
 
 
 class Scenario(_Item):

@@ -18,7 +18,20 @@ from pydantic import BaseModel, ValidationError
 from engine.calendar import PeriodCalendar
 from engine.errors import Problem, ScenarioError
 from engine.io import problems_from
-from engine.scenario import Calendar, Driver, Policy, Project, Scenario, Skill, Staff
+from engine.scenario import (
+    MAX_SPEND,
+    MAX_TOTAL_HOURS,
+    MAX_WORTH,
+    Calendar,
+    Demand,
+    Driver,
+    Policy,
+    Project,
+    Scenario,
+    Skill,
+    Staff,
+    shown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +116,13 @@ class _Parts:
             self.problems += problems_from(exc, f"{key}[{i}]")
             return None
 
+    def raw_skills(self, i: int) -> dict[str, int]:
+        """The skills a broken person names, each taken at the top level (avoids knock-on
+        reports that nobody holds a skill)."""
+        person = self.data["staff"][i]
+        skills = person.get("skills") if isinstance(person, dict) else None
+        return {str(skill): 5 for skill in skills} if isinstance(skills, dict) else {}
+
     def raw_ids(self, key: str) -> set[str]:
         """Ids present in the raw section, broken items included (avoids knock-on errors)."""
         raw = self.data.get(key, [])
@@ -131,6 +151,7 @@ class _Checker:
         yield from self._duplicates()
         yield from self._staff()
         yield from self._budget()
+        yield from self._totals()
         for i, project in enumerate(self.parts.projects):
             if project is not None:
                 yield from self._project(i, project)
@@ -184,11 +205,59 @@ class _Checker:
                 f"has {len(budget.by_period)} values but the calendar has {self.horizon} periods",
             )
         for year in budget.by_year or {}:
-            if not year.isdigit():
+            if not (year.isascii() and year.isdigit()):
                 yield Problem(
                     f"policy.budget.by_year.{year}",
                     'financial years are named by their first calendar year, e.g. "2027"',
                 )
+
+    def _totals(self) -> Iterator[Problem]:
+        """Sums the solvers hold as exact integers stay within the limits (engine.scenario)."""
+        assert self.parts.calendar is not None
+        fte_hours = self.parts.calendar.fte_hours
+        projects = [p for p in self.parts.projects if p is not None]
+        staff = [s for s in self.parts.staff if s is not None]
+        demand = sum(hours for p in projects for _, hours in _demand_hours(p, fte_hours))
+        if demand > MAX_TOTAL_HOURS:
+            yield Problem(
+                "projects",
+                f"their demand adds up to {shown(demand)} hours, more than the "
+                f"{shown(MAX_TOTAL_HOURS)} the engine can plan",
+            )
+        fte = sum(
+            sum(s.fte_by_period) if s.fte_by_period is not None else s.fte * self.horizon for s in staff
+        )
+        if fte * fte_hours > MAX_TOTAL_HOURS:
+            yield Problem(
+                "staff",
+                f"their capacity adds up to {shown(fte * fte_hours)} hours over the horizon, more than "
+                f"the {shown(MAX_TOTAL_HOURS)} the engine can plan",
+            )
+        worth = sum(p.value + p.cost_of_delay * self.horizon for p in projects)
+        if worth > MAX_WORTH:
+            yield Problem(
+                "projects",
+                f"their value and cost of delay (over the {self.horizon} periods) add up to {shown(worth)}, "
+                f"more than the {shown(MAX_WORTH)} the engine can weigh",
+            )
+        budget = self.parts.policy.budget
+        if budget is None:
+            return
+        spend = sum(p.cost for p in projects)
+        if budget.include_labour:
+            rate = _dearest_rates(staff)
+            spend += sum(
+                hours * rate.get((demand.skill, demand.min_level), 0.0)
+                for p in projects
+                for demand, hours in _demand_hours(p, fte_hours)
+            )
+        if spend > MAX_SPEND:
+            labour = " (with labour at the dearest qualified rate)" if budget.include_labour else ""
+            yield Problem(
+                "policy.budget",
+                f"the projects' costs{labour} add up to {shown(spend)}, more than the "
+                f"{shown(MAX_SPEND)} a budget can be planned for",
+            )
 
     def period(self, path: str, ref: Any, *, what: str) -> Iterator[Problem]:
         t = self.cal.resolve(ref)
@@ -287,6 +356,24 @@ class _Checker:
         return next(i for i, p in enumerate(self.parts.projects) if p is not None and p.id == project_id)
 
 
+def _demand_hours(project: Project, fte_hours: float) -> Iterator[tuple[Demand, float]]:
+    """Each demand line of the project with its hours over the whole phase."""
+    for phase in project.phases:
+        for demand in phase.demand:
+            yield demand, demand.hours_per_period(fte_hours) * phase.periods
+
+
+def _dearest_rates(staff: list[Staff]) -> dict[tuple[str, int], float]:
+    """Per skill and minimum level, the dearest hourly rate of anyone qualified (as the
+    solvers reserve labour for budgets)."""
+    rates: dict[tuple[str, int], float] = {}
+    for person in staff:
+        for skill, level in person.skills.items():
+            for at_least in range(1, level + 1):
+                rates[(skill, at_least)] = max(rates.get((skill, at_least), 0.0), person.cost_per_hour)
+    return rates
+
+
 class _Reachability:
     """Which projects can ever be planned: windows through dependency chains, and skills held."""
 
@@ -294,8 +381,11 @@ class _Reachability:
         self.c = checker
         self.projects = {p.id: (i, p) for i, p in enumerate(checker.parts.projects) if p is not None}
         self.levels: dict[str, int] = {}
-        for person in checker.parts.staff:
-            for skill, level in person.skills.items() if person else []:
+        for i, person in enumerate(checker.parts.staff):
+            # A broken person (fte out of range, say) still counts for the skills they hold, so
+            # their projects are not also reported as out of reach.
+            held = person.skills if person else checker.parts.raw_skills(i)
+            for skill, level in held.items():
                 self.levels[skill] = max(self.levels.get(skill, 0), level)
 
     def run(self) -> Iterator[Problem]:

@@ -93,6 +93,32 @@ def test_no_input_gives_a_traceback(tmp_path, content, suffix, command):
     assert run.stderr.strip()
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        ('"hours": 6', '"hours": 1e999', "projects[0].phases[0].demand[0].hours: must be a finite number"),
+        ('"value": 50', '"value": NaN', "projects[1].value: must be a finite number"),
+        ('"fte": 0.5,', '"fte": 1e300,', "staff[1].fte: must be at most 100,000, not 1e+300"),
+        ('"periods": 6', '"periods": true', "calendar.periods: must be a whole number, not true"),
+        (
+            '"objective": "value"',
+            '"seed": 2147483648',
+            "policy.seed: must be at most 2147483647, not 2147483648",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "solve"])
+def test_numbers_the_engine_cannot_hold_exit_2_naming_the_field(tmp_path, old, new, error, command):
+    text = json.dumps(tiny())
+    assert old in text
+    path = tmp_path / "s.json"
+    path.write_text(text.replace(old, new))
+    run = capacity(command, str(path), *(["--quiet"] if command == "solve" else []))
+    assert run.returncode == 2, run.stderr
+    assert error in run.stderr
+    assert "internal error" not in run.stderr and "Traceback" not in run.stderr
+
+
 def test_missing_files_and_bad_plan_give_clear_errors(tmp_path):
     run = capacity("check", str(EXAMPLE), str(tmp_path / "nope.json"))
     assert run.returncode == 2 and "cannot read the file" in run.stderr

@@ -390,3 +390,28 @@ def test_a_labour_budget_never_proves_a_portfolio_infeasible():
     plan = solve(scenario, solver="cp-sat", time_limit=3, seed=0)
     assert plan.status == "unknown" and plan.conflicts
     assert "dearest rate" in plan.conflicts[0].text
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("seed", 2**31, "seed"),
+        ("seed", -1, "seed"),
+        ("time_limit", math.inf, "time_limit"),
+        ("time_limit", 0, "time_limit"),
+    ],
+)
+def test_the_callers_options_are_checked_as_the_scenarios_are(option, value, named):
+    from engine.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as raised:
+        solve(parse_scenario(tiny()), solver="cp-sat", **{option: value})
+    assert [p.path for p in raised.value.problems] == [named]
+
+
+def test_a_round_after_the_first_keeps_the_largest_seed_within_cp_sats_range():
+    from solvers.cpsat.solve import _Budget, _solver
+
+    seed = 2**31 - 1  # the largest the scenario allows; the second cut round adds 1
+    solver = _solver(_Budget(1.0, False), seed + 1, 0.0, 1)
+    assert 0 <= solver.parameters.random_seed < 2**31

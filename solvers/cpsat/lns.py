@@ -245,7 +245,7 @@ def _model(
 def _solver(seconds: float, seed: int, deterministic: bool, workers: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
+    solver.parameters.random_seed = seed % 2**31  # 32-bit in CP-SAT
     if deterministic:
         solver.parameters.max_deterministic_time = max(seconds, 0.01)
     else:

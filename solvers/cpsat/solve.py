@@ -395,7 +395,7 @@ class _Budget:
 def _solver(budget: _Budget, seed: int, gap: float, workers: int | None) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
-    p.random_seed = seed
+    p.random_seed = seed % 2**31  # 32-bit in CP-SAT; the cut rounds add their number to it
     p.relative_gap_limit = gap
     left = max(budget.left(), 0.05)
     if budget.deterministic:
