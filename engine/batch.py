@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from engine.errors import Problem, ScenarioError
 from engine.executor import Executor, Outcome, Report, TaskFailed, make_executor, run_all
 from engine.io import problems_from, read_document
+from engine.scenario import MAX_SEED
 from engine.validation import validate
 from engine.variants import Document, Variant, apply_variant, plain_document
 
@@ -40,8 +41,8 @@ class SolveOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     solver: str = "cp-sat"
-    time_limit: float | None = Field(default=None, gt=0)
-    seed: int | None = Field(default=None, ge=0)
+    time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     deterministic: bool = True
     relative_gap: float | None = Field(default=None, ge=0, le=1)
 

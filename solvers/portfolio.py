@@ -32,6 +32,36 @@ class Schedule:
     notes: list[str] = field(default_factory=list)
 
 
+def over_budget(data: ProblemData, spent: np.ndarray) -> float:
+    """How far spending per period goes over the tightest budget cap (0 within every one)."""
+    short = 0.0
+    if data.total_budget is not None:
+        short = _over(float(spent.sum()), data.total_budget)
+    if data.period_cost_cap is not None:
+        caps = data.period_cost_cap
+        short = max([short, *(_over(float(a), float(cap)) for a, cap in zip(spent, caps, strict=True))])
+    if data.year_of_period is not None:
+        for y, (_, cap) in enumerate(data.year_caps):
+            short = max(short, _over(float(spent[data.year_of_period == y].sum()), cap))
+    return short
+
+
+def spending(data: ProblemData, starts: dict[int, int], labour: list[np.ndarray] | None) -> np.ndarray:
+    """What ``starts`` spend in each period (cost spread evenly; with ``labour``, that too)."""
+    spent = np.zeros(data.num_periods)
+    for j, s in starts.items():
+        length = int(data.length[j])
+        spent[s : s + length] += data.cost[j] / length + (labour[j] if labour is not None else 0.0)
+    return spent
+
+
+def _over(spent: float, cap: float) -> float:
+    """How far ``spent`` is over ``cap``, beyond a tolerance relative to that cap (not to all
+    spending: at XL that let a period go a few units over its own cap)."""
+    short = spent - cap
+    return short if short > BUDGET_TOL * max(1.0, abs(cap)) else 0.0
+
+
 def labour_estimate(data: ProblemData) -> list[np.ndarray]:
     """Per project and relative period, the most its labour could cost (for budgets with
     ``include_labour``): each class's hours at the dearest rate of anyone who qualifies."""
@@ -72,18 +102,10 @@ class Portfolio:
 
     def budget_short(self, j: int, s: int) -> float:
         """How far over budget placing j at s would go (0 when it fits)."""
-        d, cost = self.data, self.period_cost(j)
+        cost = self.period_cost(j)
         spent = self.spent_period.copy()
         spent[s : s + len(cost)] += cost
-        short = 0.0
-        if d.total_budget is not None:
-            short = max(short, spent.sum() - d.total_budget)
-        if d.period_cost_cap is not None:
-            short = max(short, float((spent - d.period_cost_cap).max()))
-        if d.year_of_period is not None:
-            for y, (_, cap) in enumerate(d.year_caps):
-                short = max(short, float(spent[d.year_of_period == y].sum()) - cap)
-        return short if short > BUDGET_TOL * max(1.0, spent.sum()) else 0.0
+        return over_budget(self.data, spent)
 
     def capacity_flows(self, j: int, s: int) -> list[np.ndarray] | None:
         """Flows for every period of j started at s, or None if some period breaks."""

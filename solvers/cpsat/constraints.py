@@ -192,6 +192,24 @@ class Constraints:
             self.model.add(sum(a * x for a, x in terms) <= limit)
 
 
+def budget_rounded(data: ProblemData) -> bool:
+    """Whether the budget constraints round some cost: then the model is stricter than the
+    budget by up to a hundredth per project and cap, and proves neither infeasibility nor a
+    bound (several shares rounded up can add up past a cap the exact total meets)."""
+    if data.scenario.policy.budget is None:
+        return False
+    labour = labour_estimate(data) if data.include_labour else None
+    shares = data.period_cost_cap is not None or data.year_of_period is not None
+    for j in range(data.num_projects):
+        cost = np.full(int(data.length[j]), data.cost[j] / data.length[j])
+        if labour is not None:
+            cost = cost + labour[j]
+        amounts = cost if shares else np.array([cost.sum()])
+        if not np.allclose(amounts * MONEY_SCALE, np.rint(amounts * MONEY_SCALE), rtol=0, atol=1e-6):
+            return True
+    return False
+
+
 def _money(amount: float) -> int:
     """Costs rounded up, budgets down: the model never lets a plan go over."""
     return math.ceil(amount * MONEY_SCALE - 1e-6)

@@ -64,7 +64,7 @@ def improve(
     incumbent: Callable[[], dict[int, int] | None] = lambda: None,
     lp_selected: np.ndarray | None = None,
     seed: int = 0,
-    on_better: Callable[[dict[int, int]], None] | None = None,
+    on_better: Callable[[dict[int, int]], bool] | None = None,
     deterministic: bool = False,
     workers: int = 1,
 ) -> dict[int, int]:
@@ -83,10 +83,9 @@ def improve(
         limit = min(step, max(0.2, MOST_OF_WHAT_IS_LEFT * seconds_left()), seconds_left())
         found, complete, used = _step(data, best, free, limit, cuts, seed, deterministic, workers)
         spend(used)
-        if found is not None and schedule_objective(data, found) > best_value + 1e-9:
+        better = found is not None and schedule_objective(data, found) > best_value + 1e-9
+        if better and found is not None and (on_better is None or on_better(found)):  # not if refused
             best, best_value = found, schedule_objective(data, found)
-            if on_better is not None:
-                on_better(best)
         # Neighbourhoods grow while steps are proven quickly; steps get longer when they are not.
         if complete:
             size = min(data.num_projects, size + 1)

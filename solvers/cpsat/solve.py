@@ -25,11 +25,12 @@ from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
 from solvers.cpsat.conflicts import find_conflicts
+from solvers.cpsat.constraints import budget_rounded
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.lns import Cuts, build_cost, improve
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import repair, schedule_objective, solve_greedy
-from solvers.portfolio import Portfolio, Schedule
+from solvers.portfolio import Portfolio, Schedule, labour_estimate, over_budget, spending
 from solvers.relaxation import Relaxation, demand_entries, lp_stride, sampled_starts, solve_relaxation
 
 log = logging.getLogger(__name__)
@@ -229,8 +230,9 @@ class _Rounds:
             finally:
                 done.set()
             budget.spend(solver.deterministic_time + build_cost(pm.model))
-            if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio
-                return "infeasible"
+            if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio,
+                # unless a plan is known (the budget's rounding makes the model stricter)
+                return "infeasible" if search.best is None else "stopped"
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 found.consider(pm.starts_in(solver))
                 search.bound_from(pm.objective, solver.best_objective_bound)
@@ -267,8 +269,9 @@ def _finish(data: ProblemData, search: _Search, greedy: Schedule, greedy_seconds
     # The greedy already starts every project as early as it fits; anything else is shifted.
     deadline = None if greedy_seconds is None else time.perf_counter() + max(1.0, 0.5 * greedy_seconds)
     starts = search.best if search.best == greedy.starts else left_shift(data, search.best, deadline)
-    if data.include_labour:  # labour is reserved at the dearest rate: a restriction, so no proof
-        return Schedule(starts=starts, status="feasible", notes=["labour budgeted at the dearest rate"])
+    restricted = _restriction(data)
+    if restricted:  # the model is stricter than the problem: no proof, no bound
+        return Schedule(starts=starts, status="feasible", notes=[restricted])
     proven = search.proven(schedule_objective(data, starts), 0.0)
     return Schedule(starts=starts, status="optimal" if proven else "feasible", bound=search.plan_bound())
 
@@ -367,11 +370,20 @@ def rounded_plan(data: ProblemData, relaxation: Relaxation, share: float) -> dic
 
 def _infeasible(data: ProblemData, budget: _Budget) -> Schedule:
     conflicts = find_conflicts(data, time_limit=max(2.0, budget.limit / 4))
-    if data.include_labour:  # labour reserved at the dearest rate is a restriction: no proof
-        caveat = " (labour reserved at the dearest rate of anyone qualified: a cheaper assignment may fit)"
-        conflicts = [{**c, "text": c["text"] + caveat} for c in conflicts]
+    restricted = _restriction(data)
+    if restricted:  # the model is stricter than the problem: its "infeasible" proves nothing
+        conflicts = [{**c, "text": f"{c['text']} ({restricted})"} for c in conflicts]
         return Schedule(starts={}, status="unknown", conflicts=conflicts)
     return Schedule(starts={}, status="infeasible", conflicts=conflicts)
+
+
+def _restriction(data: ProblemData) -> str | None:
+    """Why the model is stricter than the problem, if it is."""
+    if data.include_labour:
+        return "labour reserved at the dearest rate of anyone qualified: a cheaper assignment may fit"
+    if budget_rounded(data):
+        return "costs rounded up to the hundredth against the budget: a plan within a hundredth may fit"
+    return None
 
 
 class _Budget:
@@ -421,16 +433,24 @@ class _Search:
         self.guide: dict[int, int] | None = None  # the best plan seen that breaks capacity
         self.guide_value: float | None = None
         self.lock = threading.RLock()  # the cut rounds and neighbourhood search share this
+        self.labour = labour_estimate(data) if data.include_labour else None
 
-    def offer(self, starts: dict[int, int]) -> None:
-        if not keeps_windows_and_dependencies(self.data, starts):  # a model's bug must not become a plan
+    def offer(self, starts: dict[int, int]) -> bool:
+        """Keep ``starts`` if better; False if refused (a model's bug must not become a plan:
+        windows, dependencies and budgets are checked again here, capacity by max-flow)."""
+        if not keeps_windows_and_dependencies(self.data, starts):
             log.error("a plan that breaks a window or a dependency was offered and refused")
-            return
+            return False
+        budgeted = self.data.scenario.policy.budget is not None
+        if budgeted and over_budget(self.data, spending(self.data, starts, self.labour)) > 0:
+            log.error("a plan over budget was offered and refused")
+            return False
         value = schedule_objective(self.data, starts)
         with self.lock:
             if self.best_value is None or value > self.best_value + 1e-9:
                 self.best, self.best_value = dict(starts), value
                 self._report()
+        return True
 
     def guide_with(self, starts: dict[int, int]) -> None:
         """Remember the most valuable relaxed solution: where it differs from the best
