@@ -179,8 +179,8 @@ def _conflict(data: ProblemData, portfolio: Portfolio, j: int) -> dict:
             "text": f"'{pid}' cannot finish within its window after its predecessors",
         }
     short = portfolio.shortfall(j, s)
-    c = int(np.argmax(short.sum(axis=0)))
-    periods = [s + int(x) for x in np.flatnonzero(short[:, c])]
+    c = int(np.argmax(short.sum(axis=0))) if short.size else -1  # no demand: no class to blame
+    periods = [s + int(x) for x in np.flatnonzero(short[:, c])] if short.size else []
     if not periods:
         return {
             "projects": [pid],

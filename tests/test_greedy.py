@@ -242,3 +242,18 @@ def test_repair_turns_an_overfull_plan_into_a_valid_one_close_to_it():
         again = repair(data, starts)  # a valid plan keeps every project where it is
         assert again is not None and all(again.get(j) == s for j, s in starts.items())
         assert schedule_objective(data, starts) > 0.5 * schedule_objective(data, solve_greedy(data).starts)
+
+
+def test_a_mandatory_project_with_no_demand_over_budget_is_a_conflict_not_a_crash():
+    # Found by fuzzing: with no demand there is no skill to blame, and the greedy's conflict
+    # report took the largest of nothing.
+    data = tiny(
+        projects=[
+            {"id": "p", "value": 1, "cost": 10, "mandatory": True, "phases": [{"periods": 1, "demand": []}]}
+        ],
+        policy={"objective": "value", "budget": {"total": 5}},
+    )
+    for solver in ("greedy", "cp-sat"):
+        plan = solve(data, solver=solver, time_limit=3)
+        assert plan.status in ("infeasible", "unknown") and plan.conflicts
+        assert "budget" in plan.conflicts[0].text
