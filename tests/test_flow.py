@@ -64,12 +64,11 @@ def test_period_load_accepts_exactly_what_fits(instance, extra):
 @settings(max_examples=300, deadline=None)
 @given(instances, st.lists(st.integers(0, 5), min_size=4, max_size=4))
 def test_fill_moves_no_flow_and_stays_within_capacity(instance, extra):
-    demand, capacity, eligible = (np.array(x) for x in instance)
-    eligible = eligible.astype(bool)
-    load = PeriodLoad(capacity, eligible)
-    flow = load.try_add(demand)
-    if flow is None:
+    placed = _placed(instance)
+    if placed is None:
         return
+    load, demand, capacity, eligible = placed
+    flow = load.flow
     more = np.array(extra[: len(demand)])
     filled = load.network.fill(flow, more, load.network.free(flow, load.capacity))
     if filled is None:
@@ -79,6 +78,19 @@ def test_fill_moves_no_flow_and_stays_within_capacity(instance, extra):
     assert (dense.sum(axis=1) == demand + more).all()
     assert (dense.sum(axis=0) <= capacity).all()
     assert (dense[~eligible.T] == 0).all()
+
+
+def _placed(instance):
+    """A load with the instance's demand committed (load, demand, capacity, eligible), or None
+    when that demand does not fit."""
+    demand, capacity, eligible = (np.array(x) for x in instance)
+    eligible = eligible.astype(bool)
+    load = PeriodLoad(capacity, eligible)
+    flow = load.try_add(demand)
+    if flow is None:
+        return None
+    load.commit(demand, flow)
+    return load, demand, capacity, eligible
 
 
 def most_served(demand, capacity, eligible) -> int:
@@ -97,13 +109,10 @@ def most_served(demand, capacity, eligible) -> int:
 @given(instances, st.lists(st.integers(0, 9), min_size=4, max_size=4))
 @example(([1, 2, 5], [0, 8], [[1, 1, 1], [1, 1, 1]]), [2, 0, 0, 0])  # every group full: the cut still names
 def test_added_demand_is_served_exactly_as_far_as_it_can_be(instance, extra):
-    demand, capacity, eligible = (np.array(x) for x in instance)
-    eligible = eligible.astype(bool)
-    load = PeriodLoad(capacity, eligible)
-    flow = load.try_add(demand)
-    if flow is None:
+    placed = _placed(instance)
+    if placed is None:
         return
-    load.commit(demand, flow)
+    load, demand, capacity, eligible = placed
     more = np.array(extra[: len(demand)])
     short = load.shortfall(more)
     # only the added demand falls short, and by exactly what no flow can serve
