@@ -33,6 +33,7 @@ MAX_RATE = 10**9  # cost_per_hour
 MAX_PRIORITY = 10**6  # a given priority (computed ones are 0 to 100)
 MAX_WEIGHT = 10**6  # a driver's weight
 MAX_SEED = 2**31 - 1  # CP-SAT's random seed is a 32-bit integer
+MAX_FACTOR = 1_000  # a what-if change's scale factor (the scaled scenario is checked again)
 # Totals over the whole scenario (checked in engine.validation):
 MAX_TOTAL_HOURS = 10**12  # all projects' demand; all staff's capacity over the horizon
 MAX_WORTH = 10**18  # the projects' value plus cost of delay over the horizon
@@ -85,6 +86,9 @@ Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False), _numb
 Score = Annotated[float, Field(ge=0, le=5, allow_inf_nan=False), _number()]
 Level = Annotated[int, Field(ge=1, le=5), _whole()]
 Periods = Annotated[int, Field(ge=1, le=MAX_PERIODS), _whole()]
+# What-if changes (engine.variant_args): a scale factor, and a shift of a start in periods.
+Factor = Annotated[float, Field(ge=0, le=MAX_FACTOR, allow_inf_nan=False), _number(MAX_FACTOR)]
+Shift = Annotated[int, Field(ge=-MAX_PERIODS, le=MAX_PERIODS), _whole()]
 
 # A period may be given as its number (0-based) or as any date inside it.
 PeriodRef = Annotated[int | dt.date, _whole("a period number or a date")]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from engine.scenario import Level, PeriodRef
+from engine.scenario import Factor, Fte, Level, Money, PeriodRef, Rate, Shift
 
 
 class _Args(BaseModel):
@@ -23,19 +23,19 @@ Ids = Annotated[list[str], Field(min_length=1)]
 class AddStaff(_Args):
     id: str = Field(min_length=1)
     name: str | None = None
-    fte: float = Field(default=1.0, gt=0)
+    fte: Annotated[Fte, Field(gt=0)] = 1.0
     skills: dict[str, Level] = Field(min_length=1)
-    cost_per_hour: float = Field(default=0.0, ge=0)
+    cost_per_hour: Rate = 0.0
     start: PeriodRef | None = Field(default=None, alias="from")
     end: PeriodRef | None = Field(default=None, alias="to")
 
 
 class AddCapacity(_Args):
     skill: str
-    fte: float = Field(ge=0)
+    fte: Fte
     level: Level = 3
     id: str | None = None
-    cost_per_hour: float = Field(default=0.0, ge=0)
+    cost_per_hour: Rate = 0.0
     start: PeriodRef | None = Field(default=None, alias="from")
     end: PeriodRef | None = Field(default=None, alias="to")
 
@@ -47,15 +47,15 @@ class RemoveStaff(_Args):
 
 
 class ScaleCapacity(_Args):
-    factor: float = Field(ge=0)
+    factor: Factor
     skill: str | None = None
     start: PeriodRef | None = Field(default=None, alias="from")
     end: PeriodRef | None = Field(default=None, alias="to")
 
 
 class SetBudget(_Args):
-    total: float | None = Field(default=None, ge=0)
-    factor: float | None = Field(default=None, ge=0)
+    total: Money | None = None
+    factor: Factor | None = None
 
 
 class FixStart(_Args):
@@ -65,11 +65,11 @@ class FixStart(_Args):
 
 class ShiftStart(_Args):
     project: str
-    periods: int
+    periods: Shift
 
 
 class ScaleProjects(_Args):
-    factor: float = Field(ge=0)
+    factor: Factor
     projects: Ids | None = None
     skill: str | None = None
     _ids = field_validator("projects", mode="before")(listed)

@@ -140,3 +140,16 @@ def test_a_variant_giving_an_invalid_scenario_says_so() -> None:
         "variants.v: gives an invalid scenario: projects[1].start: fixed start at period 5 is outside the "
         "window of 'p2' (it must start in periods 0 to 3)"
     ]
+
+
+def test_change_arguments_are_finite_numbers_within_limits() -> None:
+    problems = _problems(
+        {"add_staff": {"id": "x", "fte": float("inf"), "skills": {"dev": 3}}},
+        {"add_capacity": {"skill": "dev", "fte": True}},
+        {"scale_capacity": {"factor": 1e6}},
+        {"shift_start": {"project": "p1", "periods": 10**9}},
+    )
+    assert problems[0] == "variants.v.changes[0].add_staff.fte: must be a finite number"
+    assert problems[1] == "variants.v.changes[1].add_capacity.fte: must be a number, not true"
+    assert problems[2] == "variants.v.changes[2].scale_capacity.factor: must be at most 1,000, not 1,000,000"
+    assert problems[3].startswith("variants.v.changes[3].shift_start.periods:")
