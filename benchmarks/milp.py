@@ -35,7 +35,7 @@ import numpy as np
 from engine.problem import UNITS_PER_HOUR, ProblemData
 from solvers.cpsat.constraints import MONEY_SCALE
 from solvers.greedy import schedule_objective
-from solvers.portfolio import Portfolio, labour_estimate
+from solvers.portfolio import Portfolio, period_costs
 from solvers.relaxation import swallow_banner
 
 INF = highspy.kHighsInf
@@ -322,11 +322,7 @@ def _budget(model: _Model, data: ProblemData, x: _Starts) -> None:
     """Cost caps, with CP-SAT's rounding to hundredths (costs up, caps down)."""
     if data.scenario.policy.budget is None:
         return
-    labour = labour_estimate(data) if data.include_labour else None
-    period_cost = [
-        np.full(int(data.length[j]), data.cost[j] / data.length[j]) + (0.0 if labour is None else labour[j])
-        for j in range(data.num_projects)
-    ]
+    period_cost = period_costs(data)
     if data.total_budget is not None:
         whole = np.array([_money(cost.sum()) for cost in period_cost])
         _cap(model, x.cols, whole[x.project], data.total_budget)

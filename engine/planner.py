@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.io import read_document
+from engine.io import problems_from, read_document
 from engine.plan import Plan
 from engine.problem import ProblemData, build
 from engine.results import make_plan
@@ -88,7 +88,7 @@ def solve(
     return plan_from(data, schedule, started=started, solver=solver)
 
 
-OPTION_NAMES = {"time_limit_s": "time_limit", "seed": "seed", "relative_gap": "relative_gap"}
+OPTION_NAMES = {"time_limit_s": "time_limit"}  # the policy's field -> the caller's option
 
 
 def _with_options(policy: Policy, **options: float | None) -> Policy:
@@ -102,12 +102,7 @@ def _with_options(policy: Policy, **options: float | None) -> Policy:
     except ValidationError as error:
         from engine.errors import Problem, ScenarioError
 
-        problems = [
-            Problem(
-                OPTION_NAMES.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"].removeprefix("Value error, ")
-            )
-            for e in error.errors()
-        ]
+        problems = [Problem(OPTION_NAMES.get(p.path, p.path), p.message) for p in problems_from(error)]
         raise ScenarioError(problems) from None
 
 

@@ -110,11 +110,11 @@ class Network:
         served, _, blocking = self.max_flow(demand, capacity)
         return served, blocking
 
-    def residual(self, arcs: np.ndarray, capacity: np.ndarray) -> Residual:
-        """The residual network of a flow ``arcs`` into ``capacity``, with no source arcs yet:
-        every class-to-group arc (unbounded), each arc with flow backwards (up to its flow),
-        and each group with capacity left to the sink."""
-        free = np.maximum(self.free(arcs, capacity), 0)
+    def residual(self, arcs: np.ndarray, free: np.ndarray) -> Residual:
+        """The residual network of a flow ``arcs`` leaving ``free`` (see :meth:`free`), with no
+        source arcs yet: every class-to-group arc (unbounded), each arc with flow backwards (up
+        to its flow), and each group with capacity left to the sink."""
+        free = np.maximum(free, 0)
         back, n_c, n_g = np.flatnonzero(arcs), self.num_classes, self.num_groups
         unbounded = np.full(len(self.c_idx), int(free.sum() + arcs.sum()))  # no flow can exceed it
         # Every group gets its arc to the sink, full ones too: with none, OR-Tools has no sink
@@ -208,7 +208,7 @@ class PeriodLoad:
     @property
     def residual(self) -> Residual:
         if self._residual is None:
-            self._residual = self.network.residual(self.flow, self.capacity)
+            self._residual = self.network.residual(self.flow, self.free)
         return self._residual
 
     def try_add(self, extra: np.ndarray) -> np.ndarray | None:

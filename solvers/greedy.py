@@ -179,13 +179,13 @@ def _conflict(data: ProblemData, portfolio: Portfolio, j: int) -> dict:
             "text": f"'{pid}' cannot finish within its window after its predecessors",
         }
     short = portfolio.shortfall(j, s)
-    c = int(np.argmax(short.sum(axis=0))) if short.size else -1  # no demand: no class to blame
-    periods = [s + int(x) for x in np.flatnonzero(short[:, c])] if short.size else []
-    if not periods:
+    if not short.any():  # nothing short (or no demand at all): the budget stands in the way
         return {
             "projects": [pid],
             "text": f"'{pid}' does not fit the budget alongside the other mandatory projects",
         }
+    c = int(np.argmax(short.sum(axis=0)))
+    periods = [s + int(x) for x in np.flatnonzero(short[:, c])]
     others = sorted(
         data.project_ids[k]
         for k, sk in portfolio.starts.items()

@@ -46,12 +46,19 @@ def over_budget(data: ProblemData, spent: np.ndarray) -> float:
     return short
 
 
-def spending(data: ProblemData, starts: dict[int, int], labour: list[np.ndarray] | None) -> np.ndarray:
-    """What ``starts`` spend in each period (cost spread evenly; with ``labour``, that too)."""
+def period_costs(data: ProblemData) -> list[np.ndarray]:
+    """Per project and relative period, what it costs against the budget: its cost spread
+    evenly, plus (with ``include_labour``) its labour at the dearest rate (``labour_estimate``)."""
+    labour = labour_estimate(data) if data.include_labour else None
+    costs = [np.full(int(data.length[j]), data.cost[j] / data.length[j]) for j in range(data.num_projects)]
+    return costs if labour is None else [cost + labour[j] for j, cost in enumerate(costs)]
+
+
+def spending(data: ProblemData, starts: dict[int, int], costs: list[np.ndarray]) -> np.ndarray:
+    """What ``starts`` spend in each period, given each project's ``period_costs``."""
     spent = np.zeros(data.num_periods)
     for j, s in starts.items():
-        length = int(data.length[j])
-        spent[s : s + length] += data.cost[j] / length + (labour[j] if labour is not None else 0.0)
+        spent[s : s + len(costs[j])] += costs[j]
     return spent
 
 
@@ -81,7 +88,7 @@ class Portfolio:
         self.loads = [PeriodLoad(data.group_capacity[:, t], network) for t in range(data.num_periods)]
         self.starts: dict[int, int] = {}
         self.spent_period = np.zeros(data.num_periods)
-        self.labour = labour_estimate(data) if data.include_labour else None
+        self.costs = period_costs(data)
         self.hall = HallSets(data, self.loads)
         self._scan: StartScan | None = None  # valid until a load changes
 
@@ -95,10 +102,8 @@ class Portfolio:
         return start
 
     def period_cost(self, j: int) -> np.ndarray:
-        """What project j costs in each of its relative periods (spread evenly)."""
-        length = int(self.data.length[j])
-        cost = np.full(length, self.data.cost[j] / length)
-        return cost + self.labour[j] if self.labour is not None else cost
+        """What project j costs in each of its relative periods (see ``period_costs``)."""
+        return self.costs[j]
 
     def budget_short(self, j: int, s: int) -> float:
         """How far over budget placing j at s would go (0 when it fits)."""

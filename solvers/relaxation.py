@@ -35,7 +35,7 @@ import numpy as np
 from engine.problem import ProblemData
 from solvers.cpsat.hall import ClassSet
 from solvers.flow import Network
-from solvers.portfolio import labour_estimate
+from solvers.portfolio import period_costs
 
 log = logging.getLogger(__name__)
 WHOLE = 1e-6  # a project the LP takes to within this of 1 is taken whole (HiGHS's tolerance)
@@ -221,11 +221,8 @@ class _Lp:
         data = self.data
         if data.scenario.policy.budget is None:
             return
-        labour = labour_estimate(data) if data.include_labour else None
-        per_col = []
-        for j in self.project:
-            cost = np.full(int(data.length[j]), data.cost[j] / data.length[j])
-            per_col.append(cost + labour[j] if labour is not None else cost)
+        costs = period_costs(data)
+        per_col = [costs[j] for j in self.project]
         caps: list[tuple[np.ndarray, float]] = []  # (periods counted, cap)
         if data.total_budget is not None:
             caps.append((np.arange(data.num_periods), data.total_budget))

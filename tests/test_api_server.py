@@ -133,7 +133,10 @@ def test_a_killed_server_loses_nothing_and_marks_the_running_job_failed(tmp_path
         request = {"solver": "cp-sat", "time_limit_s": 120}
         job_id = client.post(f"/v1/scenarios/{scenario_id}/solve", json=request, headers=me).json()["id"]
         _job(client, me, job_id, until=("running",))
-        below = _descendants(server.pid)
+        # The job is marked running just before its process starts: give the start a moment.
+        started = time.monotonic() + 10
+        while not (below := _descendants(server.pid)) and time.monotonic() < started:
+            time.sleep(0.1)
         assert below, "the solve runs in a worker process"
         os.kill(server.pid, signal.SIGKILL)  # the server only: its solver processes must not linger
         server.wait(timeout=10)

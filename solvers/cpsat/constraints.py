@@ -11,7 +11,7 @@ from ortools.sat.python import cp_model
 from engine.problem import ProblemData
 from solvers.cpsat.hall import SetCapacity
 from solvers.cpsat.variables import Variables
-from solvers.portfolio import Portfolio, labour_estimate
+from solvers.portfolio import Portfolio, period_costs
 
 MONEY_SCALE = 100  # budgets in hundredths of the currency unit
 
@@ -154,7 +154,6 @@ class Constraints:
         budget = data.scenario.policy.budget
         if budget is None:
             return
-        labour = labour_estimate(data) if data.include_labour else None
         # Each project's cost is rounded once per cap it counts against (its whole cost for the
         # total, its share in a year for that year): rounding each period's share and summing
         # them made a plan exactly at a yearly budget look over it (found by fuzzing), so the
@@ -162,10 +161,7 @@ class Constraints:
         per_period: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         per_year: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         total_terms = []
-        for j in range(data.num_projects):
-            cost = np.full(int(data.length[j]), data.cost[j] / data.length[j])
-            if labour is not None:
-                cost = cost + labour[j]
+        for j, cost in enumerate(period_costs(data)):
             for s, x in self.v.starts[j].items():
                 total_terms.append((_money(cost.sum()), x))
                 if data.period_cost_cap is not None:
@@ -198,12 +194,8 @@ def budget_rounded(data: ProblemData) -> bool:
     bound (several shares rounded up can add up past a cap the exact total meets)."""
     if data.scenario.policy.budget is None:
         return False
-    labour = labour_estimate(data) if data.include_labour else None
     shares = data.period_cost_cap is not None or data.year_of_period is not None
-    for j in range(data.num_projects):
-        cost = np.full(int(data.length[j]), data.cost[j] / data.length[j])
-        if labour is not None:
-            cost = cost + labour[j]
+    for cost in period_costs(data):
         amounts = cost if shares else np.array([cost.sum()])
         if not np.allclose(amounts * MONEY_SCALE, np.rint(amounts * MONEY_SCALE), rtol=0, atol=1e-6):
             return True

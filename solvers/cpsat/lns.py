@@ -83,9 +83,10 @@ def improve(
         limit = min(step, max(0.2, MOST_OF_WHAT_IS_LEFT * seconds_left()), seconds_left())
         found, complete, used = _step(data, best, free, limit, cuts, seed, deterministic, workers)
         spend(used)
-        better = found is not None and schedule_objective(data, found) > best_value + 1e-9
-        if better and found is not None and (on_better is None or on_better(found)):  # not if refused
-            best, best_value = found, schedule_objective(data, found)
+        if found is not None:
+            value = schedule_objective(data, found)
+            if value > best_value + 1e-9 and (on_better is None or on_better(found)):  # not if refused
+                best, best_value = found, value
         # Neighbourhoods grow while steps are proven quickly; steps get longer when they are not.
         if complete:
             size = min(data.num_projects, size + 1)

@@ -30,7 +30,7 @@ from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.lns import Cuts, build_cost, improve
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import repair, schedule_objective, solve_greedy
-from solvers.portfolio import Portfolio, Schedule, labour_estimate, over_budget, spending
+from solvers.portfolio import Portfolio, Schedule, over_budget, period_costs, spending
 from solvers.relaxation import Relaxation, demand_entries, lp_stride, sampled_starts, solve_relaxation
 
 log = logging.getLogger(__name__)
@@ -433,7 +433,7 @@ class _Search:
         self.guide: dict[int, int] | None = None  # the best plan seen that breaks capacity
         self.guide_value: float | None = None
         self.lock = threading.RLock()  # the cut rounds and neighbourhood search share this
-        self.labour = labour_estimate(data) if data.include_labour else None
+        self.costs = period_costs(data) if data.scenario.policy.budget is not None else None
 
     def offer(self, starts: dict[int, int]) -> bool:
         """Keep ``starts`` if better; False if refused (a model's bug must not become a plan:
@@ -441,8 +441,7 @@ class _Search:
         if not keeps_windows_and_dependencies(self.data, starts):
             log.error("a plan that breaks a window or a dependency was offered and refused")
             return False
-        budgeted = self.data.scenario.policy.budget is not None
-        if budgeted and over_budget(self.data, spending(self.data, starts, self.labour)) > 0:
+        if self.costs is not None and over_budget(self.data, spending(self.data, starts, self.costs)) > 0:
             log.error("a plan over budget was offered and refused")
             return False
         value = schedule_objective(self.data, starts)
