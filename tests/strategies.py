@@ -10,8 +10,11 @@ SKILLS = ["ba", "dev", "pm"]
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, *, max_projects: int = 5, objective: str | None = None) -> dict[str, Any]:
-    """A tiny, valid scenario: a few people, projects, windows, dependencies and a budget."""
+def scenarios(
+    draw: st.DrawFn, *, max_projects: int = 5, objective: str | None = None, budget: str | None = None
+) -> dict[str, Any]:
+    """A tiny, valid scenario: a few people, projects, windows, dependencies and a budget (a
+    total, per period or per financial year; ``budget`` names the kind to always have)."""
     periods = draw(st.integers(4, 8))
     skills = SKILLS[: draw(st.integers(1, 3))]
     staff = [draw(_person(i, skills, periods)) for i in range(draw(st.integers(1, 4)))]
@@ -24,12 +27,23 @@ def scenarios(draw: st.DrawFn, *, max_projects: int = 5, objective: str | None =
     policy: dict[str, Any] = {
         "objective": objective or draw(st.sampled_from(["value", "priority", "makespan"]))
     }
-    if draw(st.integers(0, 2)) == 0:
+    calendar: dict[str, Any] = {}
+    kinds = {"total": 0, "by_period": 1, "by_year": 2}  # or none
+    kind = kinds[budget] if budget else draw(st.integers(0, 5))
+    if kind == 0:
         policy["budget"] = {"total": draw(st.integers(50, 300))}
+    elif kind == 1:
+        policy["budget"] = {"by_period": [draw(st.integers(10, 80)) for _ in range(periods)]}
+    elif kind == 2:  # two financial years, the second from the third week
+        calendar["year_start"] = "04-19"
+        years = {"2026": draw(st.integers(20, 120)), "2027": draw(st.integers(30, 200))}
+        policy["budget"] = {"by_year": years}
     if draw(st.booleans()):
         policy["max_utilisation"] = draw(st.sampled_from([0.5, 0.8, 1.0]))
     drivers = [{"id": "d1", "weight": 2}, {"id": "d2", "weight": 1}]
-    return _scenario("random", periods, skills, staff, projects, policy) | {"drivers": drivers}
+    raw = _scenario("random", periods, skills, staff, projects, policy) | {"drivers": drivers}
+    raw["calendar"].update(calendar)
+    return raw
 
 
 @st.composite
@@ -64,7 +78,8 @@ def _project(draw: st.DrawFn, j: int, skills: list[str], periods: int) -> dict[s
     project: dict[str, Any] = {
         "id": f"p{j}",
         "value": draw(st.integers(1, 100)),
-        "cost": draw(st.integers(0, 100)),
+        # a hundredth spread over 2 or 4 periods, or anything over 3, is not whole hundredths a period
+        "cost": draw(st.integers(0, 100)) + draw(st.sampled_from([0, 0, 0.01, 0.5])),
         "scores": {"d1": draw(st.integers(0, 5)), "d2": draw(st.integers(0, 5))},
         "phases": phases,
     }

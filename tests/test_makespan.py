@@ -238,3 +238,28 @@ def test_small_schedules_leave_both_cores_to_the_full_searches():
 
     assert workers(makespan.GENETIC_FROM - 1) == 2
     assert workers(makespan.GENETIC_FROM) == 3
+
+
+def test_a_chain_longer_than_the_horizon_is_infeasible_not_unknown():
+    # 'b' waits 2 periods for 'a', then runs 3 in a 4-period horizon: CP-SAT was given an empty
+    # makespan domain (the critical path, 5, above the horizon), said MODEL_INVALID, and the
+    # plan came back "unknown" (found by the budget strategies' new examples).
+    raw = tiny(
+        calendar={"start": "2027-04-05", "period": "week", "periods": 4, "fte_hours": 10},
+        projects=[
+            {
+                "id": "a",
+                "mandatory": True,
+                "phases": [{"periods": 2, "demand": [{"skill": "ba", "hours": 2}]}],
+            },
+            {
+                "id": "b",
+                "depends_on": [{"project": "a"}],
+                "phases": [{"periods": 3, "demand": [{"skill": "ba", "hours": 2}]}],
+            },
+        ],
+        policy={"objective": "makespan"},
+    )
+    data = build(parse_scenario(raw))
+    assert suits(data)
+    assert solve_makespan(data, **FAST).status == "infeasible"

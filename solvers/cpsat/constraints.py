@@ -14,6 +14,8 @@ from solvers.cpsat.variables import Variables
 from solvers.portfolio import Portfolio, period_costs
 
 MONEY_SCALE = 100  # budgets in hundredths of the currency unit
+OVERSHOOT = 1e-3  # the most rounding a cap's amounts down may let a plan over it, in currency units
+COEFFICIENT_ROOM = 2.0**60  # the most a budget cap's coefficients may add up to
 
 
 class Constraints:
@@ -149,28 +151,33 @@ class Constraints:
             self.model.add(cp_model.LinearExpr.sum([demand[(t, c)] for c in here]) <= int(cap[t, i]))
 
     def budget(self) -> None:
-        """Selected projects' cost (and labour, if counted) within the total, per period and per year."""
+        """Selected projects' cost (and labour, if counted) within the total, per period and per year.
+
+        A relaxation of the budget, exact where it can be: each cap's amounts are rounded down
+        (``money_scale``), so every plan within the budget is in the model and its bound and
+        "infeasible" are proofs; the search checks each plan it keeps against the budget exactly.
+        Rounding each amount up instead (before 2026-11-30) made the model stricter than the
+        budget wherever a cost's share of a year or period was not whole hundredths (most yearly
+        budgets), so it could prove nothing: such plans had no bound."""
         data = self.data
         budget = data.scenario.policy.budget
         if budget is None:
             return
-        # Each project's cost is rounded once per cap it counts against (its whole cost for the
-        # total, its share in a year for that year): rounding each period's share and summing
-        # them made a plan exactly at a yearly budget look over it (found by fuzzing), so the
-        # model was stricter than the budget and its bound, and "optimal", were wrong.
-        per_period: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-        per_year: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        # Each project's cost counts once per cap (its whole cost for the total, its share in a
+        # year for that year), never as a sum of separately rounded period shares.
+        per_period: dict[int, list[tuple[float, cp_model.IntVar]]] = defaultdict(list)
+        per_year: dict[int, list[tuple[float, cp_model.IntVar]]] = defaultdict(list)
         total_terms = []
         for j, cost in enumerate(period_costs(data)):
             for s, x in self.v.starts[j].items():
-                total_terms.append((_money(cost.sum()), x))
+                total_terms.append((float(cost.sum()), x))
                 if data.period_cost_cap is not None:
                     for r, amount in enumerate(cost):
-                        per_period[s + r].append((_money(amount), x))
+                        per_period[s + r].append((float(amount), x))
                 if data.year_of_period is not None:
                     years = data.year_of_period[s : s + len(cost)]
                     for y in np.unique(years):
-                        per_year[int(y)].append((_money(cost[years == y].sum()), x))
+                        per_year[int(y)].append((float(cost[years == y].sum()), x))
         spent = np.zeros(data.num_periods) if self.base is None else self.base.spent_period
         if data.total_budget is not None:
             self._cap(total_terms, data.total_budget - float(spent.sum()))
@@ -182,26 +189,26 @@ class Constraints:
                 in_year = np.flatnonzero(data.year_of_period == y)
                 self._cap(per_year.get(y, []), cap - float(spent[in_year].sum()))
 
-    def _cap(self, terms: list[tuple[int, cp_model.IntVar]], cap: float) -> None:
-        limit = math.floor(cap * MONEY_SCALE + 1e-6)
-        if sum(a for a, _ in terms) > limit:
-            self.model.add(sum(a * x for a, x in terms) <= limit)
+    def _cap(self, terms: list[tuple[float, cp_model.IntVar]], cap: float) -> None:
+        amounts = np.array([a for a, _ in terms])
+        scale = money_scale(amounts, self.data.num_projects)
+        limit = math.floor(cap * scale + 1e-6)
+        coefficients = [math.floor(a * scale + 1e-6) for a in amounts.tolist()]
+        if sum(coefficients) > limit:
+            self.model.add(sum(c * x for c, (_, x) in zip(coefficients, terms, strict=True)) <= limit)
 
 
-def budget_rounded(data: ProblemData) -> bool:
-    """Whether the budget constraints round some cost: then the model is stricter than the
-    budget by up to a hundredth per project and cap, and proves neither infeasibility nor a
-    bound (several shares rounded up can add up past a cap the exact total meets)."""
-    if data.scenario.policy.budget is None:
-        return False
-    shares = data.period_cost_cap is not None or data.year_of_period is not None
-    for cost in period_costs(data):
-        amounts = cost if shares else np.array([cost.sum()])
-        if not np.allclose(amounts * MONEY_SCALE, np.rint(amounts * MONEY_SCALE), rtol=0, atol=1e-6):
-            return True
-    return False
+def money_scale(amounts: np.ndarray, projects: int) -> int:
+    """Units per currency unit for one budget cap's amounts, each to be rounded down.
 
-
-def _money(amount: float) -> int:
-    """Costs rounded up, budgets down: the model never lets a plan go over."""
-    return math.ceil(amount * MONEY_SCALE - 1e-6)
+    Hundredths when every amount is whole hundredths (exact). Otherwise finer: a plan takes
+    one amount per project at most, so rounding them down lets it over the cap by less than
+    ``projects`` units, kept under ``OVERSHOOT`` while the cap's coefficients add up to less
+    than ``COEFFICIENT_ROOM`` (CP-SAT refuses a constraint that could overflow); past that by a
+    little more, which the search's exact check of every plan refuses."""
+    units = amounts * MONEY_SCALE
+    if np.allclose(units, np.rint(units), rtol=0, atol=1e-6):
+        return MONEY_SCALE
+    needed = math.ceil(projects / OVERSHOOT)
+    room = int(COEFFICIENT_ROOM / max(float(amounts.sum()), 1.0))
+    return max(MONEY_SCALE, min(needed, room))

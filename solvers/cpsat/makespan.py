@@ -133,7 +133,9 @@ class MakespanModel:
         self.model = cp_model.CpModel()
         self.paths = CriticalPaths(data)
         horizon = data.num_periods if best is None else best
-        self.makespan = self.model.new_int_var(self.paths.lower_bound, horizon, "makespan")
+        self.makespan = self.model.new_int_var(min(self.paths.lower_bound, horizon), horizon, "makespan")
+        if self.paths.lower_bound > horizon:  # a chain of work longer than the horizon: no plan
+            self.model.add_bool_or([])  # infeasible, where an empty domain made the model invalid
         self.starts = [self._start(j, horizon) for j in range(data.num_projects)]
         self.intervals = [
             self.model.new_fixed_size_interval_var(self.starts[p.project] + p.offset, p.length, f"i{k}")

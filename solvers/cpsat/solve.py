@@ -25,7 +25,6 @@ from ortools.sat.python import cp_model
 
 from engine.problem import ProblemData
 from solvers.cpsat.conflicts import find_conflicts
-from solvers.cpsat.constraints import budget_rounded
 from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.lns import Cuts, build_cost, improve
 from solvers.cpsat.model import PortfolioModel
@@ -381,8 +380,6 @@ def _restriction(data: ProblemData) -> str | None:
     """Why the model is stricter than the problem, if it is."""
     if data.include_labour:
         return "labour reserved at the dearest rate of anyone qualified: a cheaper assignment may fit"
-    if budget_rounded(data):
-        return "costs rounded up to the hundredth against the budget: a plan within a hundredth may fit"
     return None
 
 
@@ -412,7 +409,7 @@ def _solver(budget: _Budget, seed: int, gap: float, workers: int | None) -> cp_m
     left = max(budget.left(), 0.05)
     if budget.deterministic:
         p.interleave_search = True
-        p.num_workers = workers or 4
+        p.num_workers = workers or 1
         p.max_deterministic_time = left
         p.max_time_in_seconds = 30 * budget.limit  # a safety net only
     else:
