@@ -193,7 +193,7 @@ class Constraints:
         amounts = np.array([a for a, _ in terms])
         scale = money_scale(amounts, self.data.num_projects)
         limit = math.floor(cap * scale + 1e-6)
-        coefficients = [math.floor(a * scale + 1e-6) for a in amounts.tolist()]
+        coefficients = np.floor(amounts * scale + 1e-6).astype(np.int64).tolist()
         if sum(coefficients) > limit:
             self.model.add(sum(c * x for c, (_, x) in zip(coefficients, terms, strict=True)) <= limit)
 

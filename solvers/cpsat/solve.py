@@ -230,7 +230,7 @@ class _Rounds:
                 done.set()
             budget.spend(solver.deterministic_time + build_cost(pm.model))
             if status == cp_model.INFEASIBLE:  # a relaxation is infeasible: so is the portfolio,
-                # unless a plan is known (the budget's rounding makes the model stricter)
+                # unless a plan is known (labour at the dearest rate makes the model stricter)
                 return "infeasible" if search.best is None else "stopped"
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 found.consider(pm.starts_in(solver))
