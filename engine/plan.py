@@ -76,6 +76,7 @@ class Plan(_Item):
     assignments: list[Assignment] = Field(default_factory=list)
     metrics: Metrics = Field(default_factory=Metrics)
     conflicts: list[Conflict] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # what qualifies the status or the bound
 
     def selected(self) -> list[ProjectResult]:
         return [p for p in self.projects if p.selected]
@@ -92,4 +93,5 @@ class Plan(_Item):
             f"cost {m.cost:,.0f}, utilisation {m.utilisation:.0%}"
         )
         lines.extend(f"  conflict: {c.text}" for c in self.conflicts)
+        lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)

@@ -29,6 +29,7 @@ def make_plan(data: ProblemData, schedule: Schedule, rows: list[Row], *, seconds
                 for j in range(data.num_projects)
             ],
             conflicts=[Conflict(**c) for c in schedule.conflicts],
+            notes=schedule.notes,
             metrics=Metrics(),
         )
     explanations = explain_exclusions(data, schedule.starts)
@@ -58,6 +59,7 @@ def make_plan(data: ProblemData, schedule: Schedule, rows: list[Row], *, seconds
             _assignment(data, r) for r in sorted(rows, key=lambda r: (r.period, r.project, r.skill, r.staff))
         ],
         metrics=_metrics(data, schedule, rows),
+        notes=schedule.notes,
     )
 
 

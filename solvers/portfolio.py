@@ -12,6 +12,7 @@ starts share it (a project's demand rows repeat within a phase).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from engine.problem import UNITS_PER_HOUR, ProblemData
 from solvers.flow import Network, PeriodLoad
 
 BUDGET_TOL = 1e-9
+Rate = Literal["dearest", "cheapest"]  # which qualified person's rate prices labour
 
 
 @dataclass
@@ -46,10 +48,11 @@ def over_budget(data: ProblemData, spent: np.ndarray) -> float:
     return short
 
 
-def period_costs(data: ProblemData) -> list[np.ndarray]:
+def period_costs(data: ProblemData, labour_rate: Rate = "dearest") -> list[np.ndarray]:
     """Per project and relative period, what it costs against the budget: its cost spread
-    evenly, plus (with ``include_labour``) its labour at the dearest rate (``labour_estimate``)."""
-    labour = labour_estimate(data) if data.include_labour else None
+    evenly, plus (with ``include_labour``) its labour at the dearest rate, or the cheapest
+    (``labour_estimate``)."""
+    labour = labour_estimate(data, labour_rate) if data.include_labour else None
     costs = [np.full(int(data.length[j]), data.cost[j] / data.length[j]) for j in range(data.num_projects)]
     return costs if labour is None else [cost + labour[j] for j, cost in enumerate(costs)]
 
@@ -69,14 +72,17 @@ def _over(spent: float, cap: float) -> float:
     return short if short > BUDGET_TOL * max(1.0, abs(cap)) else 0.0
 
 
-def labour_estimate(data: ProblemData) -> list[np.ndarray]:
-    """Per project and relative period, the most its labour could cost (for budgets with
-    ``include_labour``): each class's hours at the dearest rate of anyone who qualifies."""
-    dearest = np.zeros(len(data.classes))
+def labour_estimate(data: ProblemData, rate: Rate = "dearest") -> list[np.ndarray]:
+    """Per project and relative period, what its labour costs (for budgets with
+    ``include_labour``): each class's hours at the dearest rate of anyone who qualifies, the
+    most any assignment could cost (what the solvers reserve, so every plan holds whoever does
+    the work), or at the cheapest, the least (the LP's, so that its bound holds)."""
+    pick = np.max if rate == "dearest" else np.min
+    rates = np.zeros(len(data.classes))
     for c, cls in enumerate(data.classes):
         who = data.levels[:, cls.skill] >= cls.min_level
-        dearest[c] = data.cost_per_hour[who].max() if who.any() else 0.0
-    return [d @ dearest[data.project_classes[j]] / UNITS_PER_HOUR for j, d in enumerate(data.demand)]
+        rates[c] = pick(data.cost_per_hour[who]) if who.any() else 0.0
+    return [d @ rates[data.project_classes[j]] / UNITS_PER_HOUR for j, d in enumerate(data.demand)]
 
 
 class Portfolio:

@@ -427,27 +427,62 @@ def test_a_plan_exactly_at_a_yearly_budget_is_allowed():
     assert oracle.check(scenario.model_dump(mode="json"), plan.model_dump(mode="json")) == []
 
 
+def _labour(mandatory: bool, dear_rate: float, budget: float = 100) -> dict:
+    # One project of 5 hours of pm, which a cheap (1/h) or a dear person can do.
+    return tiny(
+        skills=[{"id": "pm"}],
+        staff=[
+            {"id": "cheap", "fte": 1.0, "skills": {"pm": 1}, "cost_per_hour": 1},
+            {"id": "dear", "fte": 1.0, "skills": {"pm": 1}, "cost_per_hour": dear_rate},
+        ],
+        projects=[
+            {
+                "id": "a",
+                "value": 10,
+                "mandatory": mandatory,
+                "phases": [{"periods": 1, "demand": [{"skill": "pm", "hours": 5}]}],
+            }
+        ],
+        policy={"objective": "value", "budget": {"total": budget, "include_labour": True}},
+    )
+
+
+def test_a_labour_budget_bounds_with_the_cheapest_rate():
+    # Reserving the dearest rate (5,000 over a budget of 100) keeps 'a' out, but the cheap person
+    # would do it for 5: the best plan is worth 10. CP-SAT's model of the reservation bounds
+    # the plan at 0, which is no bound; the LP's, at the cheapest rate, is.
+    plan = solve(parse_scenario(_labour(False, 1000)), solver="cp-sat", time_limit=3, seed=0)
+    assert (plan.status, plan.objective) == ("feasible", 0)
+    assert plan.bound is not None and plan.bound >= 10
+    assert "dearest rate" in plan.notes[0]
+
+
+def test_a_restricted_models_bound_ends_the_search_but_is_never_reported():
+    import time
+
+    from solvers.cpsat.objective import Objective
+    from solvers.cpsat.solve import _Search
+
+    data = build(parse_scenario(_labour(False, 1000)))
+    search = _Search(data, None, time.perf_counter())
+    assert search.restricted and search.offer({}) and search.best_value == 0
+    search.bound_from(Objective(scale=1.0, minimise=False, slack=0.0), 0.0)  # the model's: 0
+    assert search.proven(0.0, 0.0) and search.plan_bound() is None and not search.optimal(0.0)
+    search.bound_at_most(10.0)  # the LP's, at the cheapest rate
+    assert search.plan_bound() == 10.0 and not search.optimal(0.0) and search.proven(0.0, 0.0)
+
+
+def test_a_labour_budget_is_proven_where_the_rates_agree():
+    # Both at 1/h: reservation and cheapest are the same, so the LP's bound meets the plan.
+    plan = solve(parse_scenario(_labour(False, 1)), solver="cp-sat", time_limit=3, seed=0)
+    assert (plan.status, plan.objective) == ("optimal", 10)
+    assert plan.bound == pytest.approx(10, abs=0.01)
+
+
 def test_a_labour_budget_never_proves_a_portfolio_infeasible():
     # Labour is reserved at the dearest rate (1,000/h: 5,000 over a budget of 100), but the
     # cheap person would do it for 5: "infeasible" would be false (found by fuzzing).
-    scenario = parse_scenario(
-        tiny(
-            skills=[{"id": "pm"}],
-            staff=[
-                {"id": "cheap", "fte": 1.0, "skills": {"pm": 1}, "cost_per_hour": 1},
-                {"id": "dear", "fte": 1.0, "skills": {"pm": 1}, "cost_per_hour": 1000},
-            ],
-            projects=[
-                {
-                    "id": "a",
-                    "value": 10,
-                    "mandatory": True,
-                    "phases": [{"periods": 1, "demand": [{"skill": "pm", "hours": 5}]}],
-                }
-            ],
-            policy={"objective": "value", "budget": {"total": 100, "include_labour": True}},
-        )
-    )
+    scenario = parse_scenario(_labour(True, 1000))
     plan = solve(scenario, solver="cp-sat", time_limit=3, seed=0)
     assert plan.status == "unknown" and plan.conflicts
     assert "dearest rate" in plan.conflicts[0].text

@@ -29,7 +29,7 @@ from solvers.cpsat.hall import ClassSet, FlowCheck, initial_sets
 from solvers.cpsat.lns import Cuts, build_cost, improve
 from solvers.cpsat.model import PortfolioModel
 from solvers.greedy import repair, schedule_objective, solve_greedy
-from solvers.portfolio import Portfolio, Schedule, over_budget, period_costs, spending
+from solvers.portfolio import Portfolio, Rate, Schedule, over_budget, period_costs, spending
 from solvers.relaxation import Relaxation, demand_entries, lp_stride, sampled_starts, solve_relaxation
 
 log = logging.getLogger(__name__)
@@ -93,10 +93,13 @@ def solve_cpsat(
     if greedy.status == "feasible":
         search.offer(greedy.starts)
     sets, check = initial_sets(data), FlowCheck(data)
-    relaxation = _relax(data, sets, budget, deterministic)
+    relaxation = _relax(data, sets, budget, deterministic, labour_rate="dearest")
     if relaxation is not None:
-        if relaxation.bound is not None:
-            search.bound_at_most(relaxation.bound)
+        bound = relaxation.bound  # None with labour in the budget: the guide prices the dearest
+        if data.include_labour:
+            bound = _labour_bound(data, sets, budget, deterministic)
+        if bound is not None:
+            search.bound_at_most(bound)
         _offer_rounded(data, search, relaxation, budget, greedy_seconds, seed)
     gap = data.scenario.policy.relative_gap if relative_gap is None else relative_gap
     # The LP's Hall sets as first cuts: the relaxed plans the rounds find are then close to
@@ -268,19 +271,30 @@ def _finish(data: ProblemData, search: _Search, greedy: Schedule, greedy_seconds
     # The greedy already starts every project as early as it fits; anything else is shifted.
     deadline = None if greedy_seconds is None else time.perf_counter() + max(1.0, 0.5 * greedy_seconds)
     starts = search.best if search.best == greedy.starts else left_shift(data, search.best, deadline)
+    # Where the model is stricter than the problem, the bound is the LP's alone (``_Search``).
     restricted = _restriction(data)
-    if restricted:  # the model is stricter than the problem: no proof, no bound
-        return Schedule(starts=starts, status="feasible", notes=[restricted])
-    proven = search.proven(schedule_objective(data, starts), 0.0)
-    return Schedule(starts=starts, status="optimal" if proven else "feasible", bound=search.plan_bound())
+    proven = search.optimal(schedule_objective(data, starts))
+    return Schedule(
+        starts=starts,
+        status="optimal" if proven else "feasible",
+        bound=search.plan_bound(),
+        notes=[restricted] if restricted else [],
+    )
 
 
-def _relax(data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministic: bool) -> Relaxation | None:
+def _relax(
+    data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministic: bool, labour_rate: Rate
+) -> Relaxation | None:
     """The LP relaxation, timed by the clock or, in deterministic mode, by simplex iterations."""
     if deterministic:  # a fixed amount of work: simplex iterations, and solves by the limit
         solves = max(1, round(LP_SHARE * budget.limit))  # each about a second at M
         return solve_relaxation(
-            data, sets, time_limit=30 * budget.limit, iterations=LP_ITERATIONS, solves=solves
+            data,
+            sets,
+            time_limit=30 * budget.limit,
+            iterations=LP_ITERATIONS,
+            solves=solves,
+            labour_rate=labour_rate,
         )
     stride = lp_stride(data)
     share = LP_SHARE if stride == 1 else COARSE_LP_SHARE
@@ -290,7 +304,18 @@ def _relax(data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministi
         time_limit=min(share * budget.limit, budget.left()),
         first_solve_limit=min(FIRST_LP_SHARE * budget.limit, budget.left()),
         stride=stride,
+        labour_rate=labour_rate,
     )
+
+
+def _labour_bound(
+    data: ProblemData, sets: set[ClassSet], budget: _Budget, deterministic: bool
+) -> float | None:
+    """With labour in the budget, the plans follow an LP priced as the solvers reserve labour
+    (the dearest rate), whose bound is not one; this second LP, at the cheapest rate, gives it.
+    (One LP at the cheapest rate for both led the plans astray: S seed 3 5% lower.)"""
+    relaxation = _relax(data, sets, budget, deterministic, labour_rate="cheapest")
+    return None if relaxation is None else relaxation.bound
 
 
 def _offer_rounded(
@@ -431,6 +456,11 @@ class _Search:
         self.guide_value: float | None = None
         self.lock = threading.RLock()  # the cut rounds and neighbourhood search share this
         self.costs = period_costs(data) if data.scenario.policy.budget is not None else None
+        # Where the model is stricter than the problem (labour at the dearest rate), its bounds
+        # bound only its own plans: they end the search (nothing better is in the model), but
+        # the bound reported, and "optimal", come from the LP priced to relax the problem.
+        self.restricted = _restriction(data) is not None
+        self.model_bound: float | None = None  # the tighter of the two, for the search to stop
 
     def offer(self, starts: dict[int, int]) -> bool:
         """Keep ``starts`` if better; False if refused (a model's bug must not become a plan:
@@ -456,11 +486,14 @@ class _Search:
             if self.guide_value is None or value > self.guide_value:
                 self.guide, self.guide_value = dict(starts), value
 
-    def bound_at_most(self, plan_bound: float) -> None:
-        """A bound proven elsewhere (the LP relaxation), in plan units."""
+    def bound_at_most(self, plan_bound: float, of_problem: bool = True) -> None:
+        """A bound in plan units: on the problem (the LP relaxation's), or ``of_problem``
+        False, on the model's plans only (CP-SAT's, where the model is a restriction)."""
         oriented = -plan_bound if self.minimise else plan_bound
         with self.lock:
-            if self.bound is None or oriented < self.bound:
+            if self.model_bound is None or oriented < self.model_bound:
+                self.model_bound = oriented
+            if of_problem and (self.bound is None or oriented < self.bound):
                 self.bound = oriented
                 self._report()
 
@@ -470,13 +503,22 @@ class _Search:
         assert isinstance(objective, Objective)
         plan_bound = objective.to_plan(solver_bound)
         self.bound_at_most(
-            plan_bound - objective.slack if objective.minimise else plan_bound + objective.slack
+            plan_bound - objective.slack if objective.minimise else plan_bound + objective.slack,
+            of_problem=not self.restricted,
         )
 
     def proven(self, value: float, gap: float) -> bool:
-        if self.bound is None:
+        """Whether nothing in the model beats ``value`` by more than ``gap``: the search may stop."""
+        return self._within(self.model_bound, value, gap)
+
+    def optimal(self, value: float) -> bool:
+        """Whether nothing in the problem beats ``value``."""
+        return self._within(self.bound, value, 0.0)
+
+    def _within(self, bound: float | None, value: float, gap: float) -> bool:
+        if bound is None:
             return False
-        return self.bound - value <= max(gap * max(abs(self.bound), abs(value)), 1e-6 + _rounding(self.data))
+        return bound - value <= max(gap * max(abs(bound), abs(value)), 1e-6 + _rounding(self.data))
 
     def plan_bound(self) -> float | None:
         return None if self.bound is None else (-self.bound if self.minimise else self.bound)
