@@ -95,9 +95,7 @@ def solve_cpsat(
     sets, check = initial_sets(data), FlowCheck(data)
     relaxation = _relax(data, sets, budget, deterministic, labour_rate="dearest")
     if relaxation is not None:
-        bound = relaxation.bound  # None with labour in the budget: the guide prices the dearest
-        if data.include_labour:
-            bound = _labour_bound(data, sets, budget, deterministic)
+        bound = _labour_bound(data, sets, budget, deterministic) if data.include_labour else relaxation.bound
         if bound is not None:
             search.bound_at_most(bound)
         _offer_rounded(data, search, relaxation, budget, greedy_seconds, seed)
