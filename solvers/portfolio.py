@@ -66,10 +66,15 @@ def spending(data: ProblemData, starts: dict[int, int], costs: list[np.ndarray])
 
 
 def _over(spent: float, cap: float) -> float:
-    """How far ``spent`` is over ``cap``, beyond a tolerance relative to that cap (not to all
-    spending: at XL that let a period go a few units over its own cap)."""
-    short = spent - cap
-    return short if short > BUDGET_TOL * max(1.0, abs(cap)) else 0.0
+    """How far ``spent`` is over ``cap``, if beyond what the cap allows."""
+    return spent - cap if spent > budget_allowance(cap) else 0.0
+
+
+def budget_allowance(cap: float) -> float:
+    """What a budget cap allows: the cap, and a tolerance relative to it (not to all spending:
+    at XL that let a period go a few units over its own cap) for sums in floating point, as
+    the checkers allow. The solvers' models allow the same, so their bounds hold."""
+    return cap + BUDGET_TOL * max(1.0, abs(cap))
 
 
 def labour_estimate(data: ProblemData, rate: Rate = "dearest") -> list[np.ndarray]:

@@ -35,7 +35,7 @@ import numpy as np
 from engine.problem import ProblemData
 from solvers.cpsat.hall import ClassSet
 from solvers.flow import Network
-from solvers.portfolio import Rate, period_costs
+from solvers.portfolio import Rate, budget_allowance, period_costs
 
 log = logging.getLogger(__name__)
 WHOLE = 1e-6  # a project the LP takes to within this of 1 is taken whole (HiGHS's tolerance)
@@ -251,7 +251,7 @@ class _Lp:
                 rows.append(np.full(len(nz), len(upper)))
                 cols.append(nz)
                 vals.append(spend[nz])
-                upper.append(cap)
+                upper.append(budget_allowance(cap))
         if upper:
             self._add_rows(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.array(upper))
 
@@ -288,8 +288,15 @@ class _Lp:
             self._add_rows(uniq // len(self.project), uniq % len(self.project), merged, np.array(upper))
 
     def solve(self, seconds: float) -> bool:
+        started = time.perf_counter()
         self.highs.setOptionValue("time_limit", float(seconds))
         self.highs.run()
+        if self.highs.getModelStatus() == highspy.HighsModelStatus.kUnknown:
+            # Warm-started from the last basis, HiGHS now and then gives up on numerics (S seed 1,
+            # fifth solve, once the budget row allowed its tolerance); from scratch it solves.
+            self.highs.clearSolver()
+            self.highs.setOptionValue("time_limit", max(0.01, seconds - (time.perf_counter() - started)))
+            self.highs.run()
         if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return False
         self.values = np.asarray(self.highs.getSolution().col_value, dtype=np.float64)

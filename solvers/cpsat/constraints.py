@@ -11,7 +11,7 @@ from ortools.sat.python import cp_model
 from engine.problem import ProblemData
 from solvers.cpsat.hall import SetCapacity
 from solvers.cpsat.variables import Variables
-from solvers.portfolio import Portfolio, period_costs
+from solvers.portfolio import Portfolio, budget_allowance, period_costs
 
 MONEY_SCALE = 100  # budgets in hundredths of the currency unit
 OVERSHOOT = 1e-3  # the most rounding a cap's amounts down may let a plan over it, in currency units
@@ -180,35 +180,38 @@ class Constraints:
                         per_year[int(y)].append((float(cost[years == y].sum()), x))
         spent = np.zeros(data.num_periods) if self.base is None else self.base.spent_period
         if data.total_budget is not None:
-            self._cap(total_terms, data.total_budget - float(spent.sum()))
+            self._cap(total_terms, data.total_budget, float(spent.sum()))
         if data.period_cost_cap is not None:
             for t, cap in enumerate(data.period_cost_cap):
-                self._cap(per_period.get(t, []), float(cap - spent[t]))
+                self._cap(per_period.get(t, []), float(cap), float(spent[t]))
         if data.year_of_period is not None:
             for y, (_, cap) in enumerate(data.year_caps):
                 in_year = np.flatnonzero(data.year_of_period == y)
-                self._cap(per_year.get(y, []), cap - float(spent[in_year].sum()))
+                self._cap(per_year.get(y, []), cap, float(spent[in_year].sum()))
 
-    def _cap(self, terms: list[tuple[float, cp_model.IntVar]], cap: float) -> None:
+    def _cap(self, terms: list[tuple[float, cp_model.IntVar]], cap: float, spent: float) -> None:
+        """The terms within what ``cap`` allows (``budget_allowance``), less ``spent`` already."""
         amounts = np.array([a for a, _ in terms])
-        scale = money_scale(amounts, self.data.num_projects)
-        limit = math.floor(cap * scale + 1e-6)
+        allowed = budget_allowance(cap)
+        scale = money_scale(amounts, self.data.num_projects, allowed - cap)
+        limit = math.floor((allowed - spent) * scale + 1e-6)
         coefficients = np.floor(amounts * scale + 1e-6).astype(np.int64).tolist()
         if sum(coefficients) > limit:
             self.model.add(sum(c * x for c, (_, x) in zip(coefficients, terms, strict=True)) <= limit)
 
 
-def money_scale(amounts: np.ndarray, projects: int) -> int:
+def money_scale(amounts: np.ndarray, projects: int, tolerance: float) -> int:
     """Units per currency unit for one budget cap's amounts, each to be rounded down.
 
     Hundredths when every amount is whole hundredths (exact). Otherwise finer: a plan takes
-    one amount per project at most, so rounding them down lets it over the cap by less than
-    ``projects`` units, kept under ``OVERSHOOT`` while the cap's coefficients add up to less
-    than ``COEFFICIENT_ROOM`` (CP-SAT refuses a constraint that could overflow); past that by a
-    little more, which the search's exact check of every plan refuses."""
+    one amount per project at most, so rounding them down lets it over what the cap allows by
+    less than ``projects`` units, kept under ``OVERSHOOT`` and under the cap's own
+    ``tolerance`` while the cap's coefficients add up to less than ``COEFFICIENT_ROOM``
+    (CP-SAT refuses a constraint that could overflow); past that by a little more, which the
+    search's exact check of every plan refuses."""
     units = amounts * MONEY_SCALE
     if np.allclose(units, np.rint(units), rtol=0, atol=1e-6):
         return MONEY_SCALE
-    needed = math.ceil(projects / OVERSHOOT)
+    needed = math.ceil(projects / min(OVERSHOOT, tolerance))
     room = int(COEFFICIENT_ROOM / max(float(amounts.sum()), 1.0))
     return max(MONEY_SCALE, min(needed, room))

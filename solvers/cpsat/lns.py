@@ -32,6 +32,10 @@ MOST_OF_WHAT_IS_LEFT = 0.25  # a single step never takes more of the remaining t
 # per constraint, against 3% of the wall time counted by CP-SAT), so deterministic budgets
 # would otherwise run many times over on the clock.
 MODEL_ROW_COST = 1e-4
+# And at least this much per model: a CP-SAT call on the smallest model takes milliseconds on
+# the clock but counts next to nothing, so a step that keeps finding a plan the budget check
+# refuses (one 1e-6 over a yearly cap, found by fuzzing) looped for minutes in deterministic mode.
+MIN_MODEL_COST = 0.01
 
 
 class Cuts:
@@ -214,8 +218,9 @@ def _step(
 
 
 def build_cost(model: cp_model.CpModel) -> float:
-    """Deterministic time for building ``model`` and checking its answer (``MODEL_ROW_COST``)."""
-    return MODEL_ROW_COST * len(model.proto.constraints)
+    """Deterministic time for building ``model`` and checking its answer (``MODEL_ROW_COST``,
+    at least ``MIN_MODEL_COST``)."""
+    return max(MIN_MODEL_COST, MODEL_ROW_COST * len(model.proto.constraints))
 
 
 def _model(

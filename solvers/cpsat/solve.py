@@ -467,7 +467,8 @@ class _Search:
             log.error("a plan that breaks a window or a dependency was offered and refused")
             return False
         if self.costs is not None and over_budget(self.data, spending(self.data, starts, self.costs)) > 0:
-            log.error("a plan over budget was offered and refused")
+            # Expected now and then: the model rounds costs down (``constraints.money_scale``)
+            log.debug("a plan over budget was offered and refused")
             return False
         value = schedule_objective(self.data, starts)
         with self.lock:
